@@ -1,0 +1,46 @@
+# provgraph: the two set-up commands are `make demo` and `make test`.
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+PG       := $(VENV)/bin/provgraph
+KIT      := $(PYTHON) services/manage.py
+SECRETS  := .services/secrets
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv services-up services-down services-status services-install bench lint clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+services-install:
+	$(KIT) install
+
+services-up: venv
+	$(KIT) up
+	$(PG) profile from-services $(SECRETS)
+
+services-down:
+	$(KIT) down
+
+services-status:
+	$(KIT) status
+
+test: venv services-up
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: venv services-up
+	$(PY) -m provgraph.demo
+
+bench: venv services-up
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: venv
+	$(VENV)/bin/ruff check provgraph tests services bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,41 @@
+"""The root ``provgraph`` command; subcommand groups are imported only when used.
+
+Keeping the imports lazy keeps ``provgraph --help`` fast: it loads no neo4j,
+celery, fabric, boto3 or numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+#: command name -> "module:attribute" of its click command
+SUBCOMMANDS = {
+    "profile": "provgraph.cli.cmd_profile:profile",
+    "status": "provgraph.cli.cmd_status:status",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="provgraph")
+@click.option("-p", "--profile", "profile_name", envvar="PROVGRAPH_PROFILE", help="Profile to use.")
+@click.pass_context
+def cli(ctx: click.Context, profile_name: str | None) -> None:
+    """provgraph: run workflows and keep their full provenance as a graph."""
+    ctx.ensure_object(dict)
+    ctx.obj["profile_name"] = profile_name

@@ -1,0 +1,1 @@
+"""The process engine: processes, state machine, launch, Celery workers."""

@@ -1,0 +1,1 @@
+"""Storage backends (neo4j, sqlite) and the file repository."""

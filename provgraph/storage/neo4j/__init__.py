@@ -1,0 +1,1 @@
+"""The neo4j storage backend: the production graph store."""

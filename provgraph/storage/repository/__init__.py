@@ -1,0 +1,1 @@
+"""The content-addressed file repository (local disk, S3)."""

@@ -1,0 +1,260 @@
+"""Shared helpers for the local service kit (stdlib only).
+
+The service kit installs and runs the real servers provgraph's tests and the
+``services`` profile talk to: Neo4j, RabbitMQ, MinIO, OpenSSH and SLURM.  Each
+service module in this folder exposes the same four functions:
+
+``install()``  idempotent; cheap when already installed
+``start()``    idempotent; a running service is left alone; a port held by
+               something else raises :class:`PortTaken` naming the port
+``stop()``     idempotent
+``status()``   returns :class:`Status`
+
+Layout:
+
+* ``<repo>/.services/<name>/``  data, logs, config of one service (git-ignored)
+* ``<repo>/.services/secrets/<name>.json``  generated credentials, mode 0600
+* ``~/.cache/provgraph-services/``  slow downloads and builds (Maven jars, the
+  MinIO binary) kept outside the clone so a second clone reuses them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("PROVGRAPH_SERVICES_DIR", REPO / ".services"))
+CACHE = Path(
+    os.environ.get(
+        "PROVGRAPH_SERVICES_CACHE",
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "provgraph-services",
+    )
+)
+HOST = "127.0.0.1"
+
+#: Default loopback ports; each can be overridden with PROVGRAPH_<NAME>_PORT.
+DEFAULT_PORTS = {
+    "neo4j": 47687,  # bolt
+    "neo4j_http": 47474,
+    "rabbitmq": 45672,  # amqp
+    "rabbitmq_dist": 45673,  # erlang distribution
+    "minio": 49000,  # S3 API
+    "minio_console": 49001,
+    "ssh": 42222,
+    "slurmctld": 46817,
+    "slurmd": 46818,
+}
+
+
+class ServiceError(RuntimeError):
+    """A service could not be installed, started or stopped."""
+
+
+class PortTaken(ServiceError):
+    """A port the service needs is held by another program."""
+
+
+@dataclass
+class Status:
+    """What ``make services-status`` prints for one service."""
+
+    name: str
+    installed: bool
+    running: bool
+    port: int
+    version: str | None = None
+
+
+def port(name: str) -> int:
+    """Return the loopback port configured for ``name``."""
+    return int(os.environ.get(f"PROVGRAPH_{name.upper()}_PORT", DEFAULT_PORTS[name]))
+
+
+def service_dir(name: str) -> Path:
+    """Return (and create) the project-local folder of one service."""
+    path = STATE / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir(name: str) -> Path:
+    """Return (and create) the machine-local cache folder of one service."""
+    path = CACHE / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def port_open(number: int, host: str = HOST) -> bool:
+    """Return True when something accepts TCP connections on ``host:number``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, number)) == 0
+
+
+def ensure_port_free(number: int, service: str) -> None:
+    """Raise :class:`PortTaken` if ``number`` is already in use on loopback."""
+    if port_open(number):
+        raise PortTaken(
+            f"{service}: port {number} on {HOST} is already taken by another program; "
+            f"stop it or set PROVGRAPH_{service.upper()}_PORT to a free port"
+        )
+
+
+def wait_for_port(number: int, service: str, timeout: float = 120.0, log: Path | None = None) -> None:
+    """Block until ``number`` accepts connections, or raise with the log's tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(number):
+            return
+        time.sleep(0.5)
+    tail = ""
+    if log is not None and log.exists():
+        tail = "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+    raise ServiceError(f"{service} did not open port {number} within {timeout:.0f}s{tail}")
+
+
+def write_secret(name: str, data: dict) -> Path:
+    """Write credentials for ``name`` to a file only the owner can read."""
+    folder = STATE / "secrets"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    path = folder / f"{name}.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+def read_secret(name: str) -> dict | None:
+    """Return the stored credentials of ``name``, or None if none were generated."""
+    path = STATE / "secrets" / f"{name}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def secret(name: str, defaults: dict) -> dict:
+    """Return the credentials of ``name``, generating and storing them once.
+
+    Values equal to ``"<generate>"`` in ``defaults`` are replaced by a random token.
+    """
+    existing = read_secret(name)
+    if existing is not None:
+        return existing
+    data = {k: (secrets.token_urlsafe(18) if v == "<generate>" else v) for k, v in defaults.items()}
+    write_secret(name, data)
+    return data
+
+
+def run(cmd: list[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command, capturing output; raise :class:`ServiceError` with it on failure."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if check and proc.returncode != 0:
+        raise ServiceError(
+            f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
+    return proc
+
+
+def apt_install(*packages: str) -> None:
+    """Install Debian packages that are missing (runs apt-get update once if needed)."""
+    missing = [p for p in packages if not _dpkg_installed(p)]
+    if not missing:
+        return
+    # dpkg allows one installer at a time; services install in parallel
+    with open("/tmp/provgraph-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _apt_get_install([p for p in missing if not _dpkg_installed(p)])
+
+
+def _apt_get_install(missing: list[str]) -> None:
+    if not missing:
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    proc = subprocess.run(
+        sudo + ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", *missing],
+        capture_output=True, text=True, env=env,
+    )
+    if proc.returncode != 0:
+        run(sudo + ["apt-get", "update"], env=env)
+        run(sudo + ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", *missing], env=env)
+
+
+def _dpkg_installed(package: str) -> bool:
+    proc = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
+    return proc.returncode == 0 and "install ok installed" in proc.stdout
+
+
+def read_pid(path: Path) -> int | None:
+    """Return the pid in ``path`` if that process is alive, else None."""
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    # a zombie or a recycled pid of another program does not count
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        if state == "Z":
+            return None
+    except OSError:
+        pass
+    return pid
+
+
+def spawn(cmd: list[str], log: Path, pidfile: Path, env: dict | None = None, cwd: Path | None = None) -> int:
+    """Start ``cmd`` detached (own session), output to ``log``, pid to ``pidfile``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, cwd=cwd, start_new_session=True,
+        )
+    pidfile.write_text(str(proc.pid))
+    return proc.pid
+
+
+def terminate(pidfile: Path, timeout: float = 30.0) -> None:
+    """Stop the process recorded in ``pidfile`` (TERM, then KILL) and remove the file."""
+    pid = read_pid(pidfile)
+    if pid is not None:
+        try:
+            os.killpg(pid, 15)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and read_pid(pidfile) is not None:
+            time.sleep(0.2)
+        if read_pid(pidfile) is not None:
+            try:
+                os.killpg(pid, 9)
+            except ProcessLookupError:
+                pass
+    pidfile.unlink(missing_ok=True)
+
+
+def which(program: str) -> str | None:
+    """Return the path of ``program`` on PATH or in /usr/sbin, or None."""
+    return shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin:/usr/local/sbin")
