@@ -5,6 +5,7 @@ Every error provgraph raises on purpose derives from :class:`ProvgraphError`::
     ProvgraphError
     ├── ConfigurationError
     │   └── ProfileNotFound
+    ├── ValidationError (also a ValueError)
     ├── NotExistent
     ├── MultipleObjectsError
     ├── StoringError
@@ -37,6 +38,10 @@ class ConfigurationError(ProvgraphError):
 
 class ProfileNotFound(ConfigurationError):
     """No profile of the requested name exists."""
+
+
+class ValidationError(ProvgraphError, ValueError):
+    """A value is of the wrong type or shape (e.g. an attribute that is not JSON-able)."""
 
 
 class NotExistent(ProvgraphError):
