@@ -44,5 +44,6 @@ def check_bucket(config: dict[str, Any]) -> str:
     try:
         s3_client(config).head_bucket(Bucket=config["bucket"])
     except (BotoCoreError, ClientError) as exc:
-        raise RepositoryError(f"s3 bucket {config.get('bucket')!r} at {config.get('endpoint_url')}: {exc}") from exc
+        where = f"s3 bucket {config.get('bucket')!r} at {config.get('endpoint_url')}"
+        raise RepositoryError(f"{where}: {exc}") from exc
     return f"s3 bucket {config['bucket']} at {config['endpoint_url']}"
