@@ -23,6 +23,7 @@ services-install:
 services-up: venv
 	$(KIT) up
 	$(PG) profile from-services $(SECRETS)
+	$(PG) -p services storage migrate
 
 services-down:
 	$(KIT) down
@@ -34,7 +35,8 @@ test: venv services-up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: venv services-up
-	$(PY) -m provgraph.demo
+	$(PG) -p services status
+	$(PY) examples/provenance_demo.py
 
 bench: venv services-up
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -189,7 +189,8 @@ def _apt_get_install(missing: list[str]) -> None:
     )
     if proc.returncode != 0:
         run(sudo + ["apt-get", "update"], env=env)
-        run(sudo + ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", *missing], env=env)
+        run(sudo + ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", *missing],
+            env=env)
 
 
 def _dpkg_installed(package: str) -> bool:

@@ -25,8 +25,21 @@ import time
 from pathlib import Path
 
 from _common import (
-    HOST, ServiceError, Status, apt_install, ensure_port_free, port, port_open,
-    read_pid, read_secret, run, secret, service_dir, spawn, terminate, which,
+    HOST,
+    ServiceError,
+    Status,
+    apt_install,
+    ensure_port_free,
+    port,
+    port_open,
+    read_pid,
+    read_secret,
+    run,
+    secret,
+    service_dir,
+    spawn,
+    terminate,
+    which,
     write_secret,
 )
 

@@ -28,8 +28,20 @@ import time
 from pathlib import Path
 
 from _common import (
-    HOST, ServiceError, Status, apt_install, ensure_port_free, port, port_open,
-    read_pid, run, secret, service_dir, spawn, terminate, which,
+    HOST,
+    ServiceError,
+    Status,
+    apt_install,
+    ensure_port_free,
+    port,
+    port_open,
+    read_pid,
+    run,
+    secret,
+    service_dir,
+    spawn,
+    terminate,
+    which,
     write_secret,
 )
 

@@ -95,9 +95,10 @@ def ssh_settings() -> dict:
 def ssh_connection(ssh_settings):
     """A Fabric connection to the OpenSSH service that verifies the host key."""
     import paramiko
-    from fabric import Connection
+    from fabric import Config, Connection
 
     connection = Connection(
+        config=Config(overrides={"run": {"in_stream": False}}),
         host=ssh_settings["host"],
         port=int(ssh_settings["port"]),
         user=ssh_settings["username"],
@@ -135,3 +136,21 @@ def provgraph_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("PROVGRAPH_HOME", str(home))
     monkeypatch.delenv("PROVGRAPH_PROFILE", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def neo4j_profile(services_profile):
+    """The ``services`` profile made current, its Neo4j schema migrated: the ORM runs on it."""
+    from provgraph.orm import backend as orm_backend
+    from provgraph.profiles import load_profile
+    from provgraph.storage.neo4j.backend import Neo4jBackend
+
+    try:
+        backend = Neo4jBackend(services_profile.section_config("storage"), check_schema=False)
+    except ProvgraphError as exc:
+        pytest.fail(f"Neo4j service unavailable: {exc}", pytrace=False)
+    backend.migrate()
+    backend.close()
+    profile = load_profile("services")
+    yield profile
+    orm_backend.reset()

@@ -12,8 +12,10 @@ import click
 
 #: command name -> "module:attribute" of its click command
 SUBCOMMANDS = {
+    "node": "provgraph.cli.cmd_node:node",
     "profile": "provgraph.cli.cmd_profile:profile",
     "status": "provgraph.cli.cmd_status:status",
+    "storage": "provgraph.cli.cmd_storage:storage",
 }
 
 

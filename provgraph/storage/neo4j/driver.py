@@ -24,7 +24,8 @@ def open_driver(config: dict[str, Any]) -> neo4j.Driver:
     if missing:
         raise UnreachableStorage(f"neo4j storage config lacks {', '.join(missing)}")
     driver = neo4j.GraphDatabase.driver(
-        config["uri"], auth=(config["user"], config["password"]), connection_timeout=10.0
+        config["uri"], auth=(config["user"], config["password"]), connection_timeout=10.0,
+        notifications_min_severity="OFF",
     )
     with translate_errors(config["uri"]):
         driver.verify_connectivity()

@@ -1,0 +1,38 @@
+"""The front-end ORM: nodes, links, files, and the other entities of the provenance graph.
+
+Every name is imported from the module that defines it; nothing here talks to
+a database directly (that is the storage backend's job).
+"""
+
+from __future__ import annotations
+
+from provgraph.common.links import LinkType
+from provgraph.orm.nodes.data.array import ArrayData
+from provgraph.orm.nodes.data.base import BaseType
+from provgraph.orm.nodes.data.bool_ import Bool
+from provgraph.orm.nodes.data.code import AbstractCode, InstalledCode, PortableCode
+from provgraph.orm.nodes.data.containers import Dict, List
+from provgraph.orm.nodes.data.data import Data
+from provgraph.orm.nodes.data.files import FolderData, SinglefileData
+from provgraph.orm.nodes.data.numeric import Float, Int, NumericType
+from provgraph.orm.nodes.data.remote import RemoteData
+from provgraph.orm.nodes.data.str_ import Str
+from provgraph.orm.nodes.data.structure import StructureData
+from provgraph.orm.nodes.node import Node
+from provgraph.orm.nodes.process.process import (
+    CalcFunctionNode,
+    CalcJobNode,
+    CalculationNode,
+    ProcessNode,
+    WorkChainNode,
+    WorkflowNode,
+    WorkFunctionNode,
+)
+from provgraph.orm.utils import load_node
+
+__all__ = [
+    "AbstractCode", "ArrayData", "BaseType", "Bool", "CalcFunctionNode", "CalcJobNode", "CalculationNode",
+    "Data", "Dict", "Float", "FolderData", "InstalledCode", "Int", "LinkType", "List", "Node", "NumericType",
+    "PortableCode", "ProcessNode", "RemoteData", "SinglefileData", "Str", "StructureData", "WorkChainNode",
+    "WorkflowNode", "WorkFunctionNode", "load_node",
+]

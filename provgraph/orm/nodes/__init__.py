@@ -1,0 +1,1 @@
+"""Node and its Data and Process subclasses."""

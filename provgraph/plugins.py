@@ -1,0 +1,55 @@
+"""Plugins: every data type, storage, repository, scheduler, transport, parser,
+calculation and workflow (built-ins included) is found through an entry point.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from provgraph.exceptions import NotExistent
+
+GROUPS = {
+    "data": "provgraph.data",
+    "storage": "provgraph.storage",
+    "repository": "provgraph.repository",
+    "calculations": "provgraph.calculations",
+    "parsers": "provgraph.parsers",
+    "workflows": "provgraph.workflows",
+    "transports": "provgraph.transports",
+    "schedulers": "provgraph.schedulers",
+}
+
+
+@cache
+def _entry_points(group: str) -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=group)}
+
+
+def plugin_names(kind: str) -> list[str]:
+    """Return the registered names of one plugin kind (e.g. ``"data"``), sorted."""
+    return sorted(_entry_points(GROUPS[kind]))
+
+
+def load_plugin(kind: str, name: str) -> Any:
+    """Return the object registered as ``name`` in the group of ``kind``.
+
+    :raises NotExistent: when no plugin of that name is registered
+    """
+    if kind not in GROUPS:
+        raise NotExistent(f"unknown plugin kind {kind!r}; known: {', '.join(GROUPS)}")
+    found = _entry_points(GROUPS[kind]).get(name)
+    if found is None:
+        known = ", ".join(plugin_names(kind)) or "none"
+        raise NotExistent(f"no {kind} plugin named {name!r} (registered: {known})")
+    return found.load()
+
+
+def entry_point_name(kind: str, obj: Any) -> str | None:
+    """Return the name under which ``obj`` is registered in ``kind``, or None."""
+    target = f"{obj.__module__}:{obj.__qualname__}"
+    for name, ep in _entry_points(GROUPS[kind]).items():
+        if ep.value == target:
+            return name
+    return None

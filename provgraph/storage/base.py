@@ -1,0 +1,166 @@
+"""The storage backend interface every backend (neo4j, sqlite) implements.
+
+The front-end ORM talks only to these classes; it never sees Cypher or SQL.
+Records are plain dataclasses travelling between the two layers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from provgraph.common.links import Direction, LinkRecord, LinkTriple, LinkType, TraversalRule
+from provgraph.storage.entities import (
+    CommentCollection,
+    ComputerCollection,
+    GroupCollection,
+    LogCollection,
+    UserCollection,
+)
+
+
+@dataclass
+class NodeRecord:
+    """One node as the backend stores it.
+
+    :param labels: the class tree, root first, e.g. ``("Node", "Data", "Int")``
+    :param node_type: the dotted type string plugins use, e.g. ``"data.core.int"``
+    :param repository: the node's virtual file tree ``{path: object key}``
+    """
+
+    uuid: str
+    node_type: str
+    labels: tuple[str, ...]
+    ctime: datetime
+    mtime: datetime
+    user: str
+    label: str = ""
+    description: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    repository: dict[str, str] = field(default_factory=dict)
+    hash: str | None = None
+    computer: str | None = None
+    pk: int | None = None
+
+
+@dataclass(frozen=True)
+class StorageInfo:
+    """What ``provgraph storage info`` prints about a backend."""
+
+    backend: str
+    location: str
+    schema_version: int
+    code_schema_version: int
+    nodes_by_type: dict[str, int]
+    links_by_type: dict[str, int]
+    repository_keys: int
+
+
+class NodeCollection(ABC):
+    """Nodes and links of one backend."""
+
+    @abstractmethod
+    def store(self, nodes: Sequence[NodeRecord], links: Sequence[LinkRecord] = ()) -> list[int]:
+        """Store new nodes and links in one transaction; return the nodes' new pks, in order.
+
+        A link may name a new node by ``-(index + 1)`` (its position in ``nodes``) instead of a pk.
+
+        :raises LinkRuleError: when a link breaks a rule of ``provgraph.common.links`` (nothing is written)
+        :raises StoringError: when a node cannot be stored (nothing is written)
+        """
+
+    @abstractmethod
+    def get(self, *, pk: int | None = None, uuid: str | None = None) -> NodeRecord:
+        """Return one node by pk, full uuid or unique uuid prefix.
+
+        :raises NotExistent: when no node matches
+        :raises MultipleObjectsError: when a uuid prefix matches several nodes
+        """
+
+    @abstractmethod
+    def update(self, pk: int, **fields: Any) -> None:
+        """Replace mutable fields of a stored node (extras, label, description, process attributes).
+
+        :raises NotExistent: when the node does not exist
+        """
+
+    @abstractmethod
+    def add_links(self, links: Sequence[LinkRecord]) -> None:
+        """Add links between stored nodes in one transaction.
+
+        :raises LinkRuleError: when a link breaks a rule (nothing is written)
+        :raises NotExistent: when an endpoint does not exist
+        """
+
+    @abstractmethod
+    def links(self, pk: int, direction: Direction, link_types: Sequence[LinkType] = (),
+              labels: Sequence[str] = ()) -> list[LinkTriple]:
+        """Return the links of node ``pk`` in ``direction`` (forward = outgoing), optionally filtered."""
+
+    @abstractmethod
+    def traverse(self, pks: Sequence[int], rules: Sequence[TraversalRule]) -> set[int]:
+        """Return ``pks`` plus every node reached by following ``rules`` repeatedly."""
+
+    @abstractmethod
+    def delete(self, pks: Sequence[int]) -> None:
+        """Delete the nodes and every link touching them, in one transaction."""
+
+    @abstractmethod
+    def iter_repository_keys(self) -> Iterator[str]:
+        """Yield every object key referenced by any node's file tree."""
+
+
+class StorageBackend(ABC):
+    """One storage: a graph of nodes and links, plus its entity collections."""
+
+    #: name of the backend (entry point in ``provgraph.storage``)
+    name: str
+
+    @property
+    @abstractmethod
+    def nodes(self) -> NodeCollection:
+        """The node and link collection."""
+
+    @property
+    @abstractmethod
+    def users(self) -> UserCollection:
+        """The users."""
+
+    @property
+    @abstractmethod
+    def computers(self) -> ComputerCollection:
+        """The computers (and their per-user transport settings)."""
+
+    @property
+    @abstractmethod
+    def groups(self) -> GroupCollection:
+        """The groups of nodes."""
+
+    @property
+    @abstractmethod
+    def comments(self) -> CommentCollection:
+        """The comments on nodes."""
+
+    @property
+    @abstractmethod
+    def logs(self) -> LogCollection:
+        """The log records of processes."""
+
+    @abstractmethod
+    def migrate(self) -> list[str]:
+        """Bring the schema up to the code's version; return the migrations applied.
+
+        :raises StorageMigrationError: when the storage's schema is newer than the code
+        """
+
+    @abstractmethod
+    def info(self) -> StorageInfo:
+        """Return schema version and counts."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

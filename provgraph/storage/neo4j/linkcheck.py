@@ -1,0 +1,120 @@
+"""Enforce the link rules of ``provgraph.common.links`` inside a Neo4j transaction.
+
+Every check reads the graph as the current transaction sees it, so links in
+the same batch and links already stored are treated alike. A failed check
+raises :class:`LinkRuleError`; the caller's transaction then rolls back and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from provgraph.common.links import LINK_RULES, LinkRecord, LinkType
+from provgraph.exceptions import LinkRuleError
+
+if TYPE_CHECKING:
+    import neo4j
+
+ALL_LINK_TYPES = "|".join(t.value for t in LinkType)
+
+
+def check_endpoints(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+    """Both ends exist, are distinct, and carry the labels their link type demands."""
+    pks = sorted({pk for link in links for pk in (link.source, link.target)})
+    records = tx.run("UNWIND $pks AS pk MATCH (n:Node {pk: pk}) RETURN n.pk AS pk, labels(n) AS labels", pks=pks)
+    labels = {record["pk"]: set(record["labels"]) for record in records}
+    for link in links:
+        rule = LINK_RULES[link.link_type]
+        for end, pk in (("source", link.source), ("target", link.target)):
+            if pk not in labels:
+                raise LinkRuleError(f"{link.link_type.value} link: {end} node {pk} is not stored")
+        if link.source == link.target:
+            raise LinkRuleError(f"{link.link_type.value} link from node {link.source} to itself: the graph is acyclic")
+        if rule.source not in labels[link.source] or rule.target not in labels[link.target]:
+            raise LinkRuleError(
+                f"rule broken: {rule.description} (got {_kind(labels[link.source])} {link.source} -> "
+                f"{_kind(labels[link.target])} {link.target})"
+            )
+
+
+def _kind(labels: set[str]) -> str:
+    for name in ("CalculationNode", "WorkflowNode", "Data"):
+        if name in labels:
+            return name
+    return "Node"
+
+
+def check_single_incoming(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+    """A Data node has one creator; a process has one caller (counting stored and new links)."""
+    limited = [link for link in links if LINK_RULES[link.link_type].single_incoming]
+    if not limited:
+        return
+    batch = Counter((link.target, LINK_RULES[link.link_type].single_incoming) for link in limited)
+    items = [{"pk": pk, "types": sorted(t.value for t in types)} for pk, types in batch]
+    stored = {
+        (record["pk"], tuple(record["types"])): record["c"]
+        for record in tx.run(
+            "UNWIND $items AS it MATCH (t:Node {pk: it.pk}) "
+            "RETURN it.pk AS pk, it.types AS types, COUNT { (t)<-[r]-() WHERE type(r) IN it.types } AS c",
+            items=items,
+        )
+    }
+    for (pk, types), count in batch.items():
+        total = count + stored.get((pk, tuple(sorted(t.value for t in types))), 0)
+        if total > 1:
+            link_type = next(link.link_type for link in limited if link.target == pk)
+            raise LinkRuleError(
+                f"rule broken: {LINK_RULES[link_type].description}; node {pk} would have "
+                f"{total} incoming {'/'.join(sorted(t.value for t in types))} links"
+            )
+
+
+def check_unique_labels(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+    """Input labels are unique per target; output labels unique per source."""
+    for end, flag in (("target", "unique_label_per_target"), ("source", "unique_label_per_source")):
+        batch = Counter(
+            (link.link_type.value, getattr(link, end), link.label)
+            for link in links if getattr(LINK_RULES[link.link_type], flag)
+        )
+        if not batch:
+            continue
+        pattern = "(n)<-[r]-()" if end == "target" else "(n)-[r]->()"
+        items = [{"type": t, "pk": pk, "label": label} for t, pk, label in batch]
+        records = tx.run(
+            "UNWIND $items AS it MATCH (n:Node {pk: it.pk}) "
+            f"RETURN it.type AS type, it.pk AS pk, it.label AS label, "
+            f"COUNT {{ {pattern} WHERE type(r) = it.type AND r.label = it.label }} AS c",
+            items=items,
+        )
+        stored = {(r["type"], r["pk"], r["label"]): r["c"] for r in records}
+        for key, count in batch.items():
+            if count + stored.get(key, 0) > 1:
+                link_type, pk, label = key
+                raise LinkRuleError(
+                    f"rule broken: {LINK_RULES[LinkType(link_type)].description}; {end} node {pk} "
+                    f"would have two {link_type} links labelled {label!r}"
+                )
+
+
+def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+    """After the links were written in this transaction, none of them closes a cycle."""
+    pairs = [{"s": link.source, "t": link.target} for link in links]
+    record = tx.run(
+        "UNWIND $pairs AS p MATCH (s:Node {pk: p.s}), (t:Node {pk: p.t}) "
+        f"WHERE EXISTS {{ MATCH (t)-[:{ALL_LINK_TYPES}*1..]->(s) }} RETURN p.s AS s, p.t AS t LIMIT 1",
+        pairs=pairs,
+    ).single()
+    if record is not None:
+        raise LinkRuleError(
+            f"rule broken: the graph is acyclic, but a link {record['s']} -> {record['t']} closes a cycle"
+        )
+
+
+def validate_before_write(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+    """Run every check that needs only the graph as it was before the new links."""
+    check_endpoints(tx, links)
+    check_single_incoming(tx, links)
+    check_unique_labels(tx, links)
