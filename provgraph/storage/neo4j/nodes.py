@@ -119,7 +119,12 @@ class Neo4jNodes(NodeCollection):
         resolved = [_resolve(link, pks) for link in links]
         try:
             with translate_errors(self._uri), self._session() as session:
-                session.execute_write(_write_nodes_and_links, rows, resolved)
+                if len(nodes) == 1 and not resolved:
+                    # one statement is atomic on its own: an auto-commit saves a round trip
+                    (tree, props), = rows.items()
+                    session.run(_create_query(tree), rows=props).consume()
+                else:
+                    session.execute_write(_write_nodes_and_links, rows, resolved)
         except BaseException:
             for node in nodes:
                 node.pk = None
@@ -222,11 +227,14 @@ def _resolve(link: LinkRecord, new_pks: list[int]) -> LinkRecord:
     return LinkRecord(pk(link.source), pk(link.target), LinkType(link.link_type), link.label)
 
 
+def _create_query(tree: tuple[str, ...]) -> str:
+    return f"UNWIND $rows AS row CREATE (n{cypher_names.labels(tree)}) SET n = row"
+
+
 def _write_nodes_and_links(tx: neo4j.ManagedTransaction, rows: dict, links: list[LinkRecord]) -> None:
     for tree, props in rows.items():
         for start in range(0, len(props), BATCH):
-            tx.run(f"UNWIND $rows AS row CREATE (n{cypher_names.labels(tree)}) SET n = row",
-                   rows=props[start:start + BATCH]).consume()
+            tx.run(_create_query(tree), rows=props[start:start + BATCH]).consume()
     if not links:
         return
     linkcheck.validate_before_write(tx, links)
