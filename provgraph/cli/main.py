@@ -12,8 +12,10 @@ import click
 
 #: command name -> "module:attribute" of its click command
 SUBCOMMANDS = {
+    "cypher": "provgraph.cli.cmd_query:cypher",
     "node": "provgraph.cli.cmd_node:node",
     "profile": "provgraph.cli.cmd_profile:profile",
+    "query": "provgraph.cli.cmd_query:query",
     "status": "provgraph.cli.cmd_status:status",
     "storage": "provgraph.cli.cmd_storage:storage",
 }

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from provgraph.common.links import Direction, LinkRecord, LinkTriple, LinkType, TraversalRule
+from provgraph.query.ir import Query
 from provgraph.storage.entities import (
     CommentCollection,
     ComputerCollection,
@@ -114,6 +115,28 @@ class NodeCollection(ABC):
         """Yield every object key referenced by any node's file tree."""
 
 
+class QueryRunner(ABC):
+    """Compiles and runs the QueryBuilder's intermediate representation on one backend."""
+
+    @abstractmethod
+    def compile(self, query: Query) -> tuple[str, dict[str, Any]]:
+        """Return the backend's query text and parameters for ``query``.
+
+        :raises QueryError: when the query cannot be expressed
+        """
+
+    @abstractmethod
+    def iterate(self, query: Query, batch_size: int = 1000) -> Iterator[list[Any]]:
+        """Yield result rows, streaming ``batch_size`` at a time; ``*`` columns are records.
+
+        :raises QueryError: when the query is invalid
+        """
+
+    @abstractmethod
+    def count(self, query: Query) -> int:
+        """Return the number of rows, ignoring limit and offset."""
+
+
 class StorageBackend(ABC):
     """One storage: a graph of nodes and links, plus its entity collections."""
 
@@ -124,6 +147,11 @@ class StorageBackend(ABC):
     @abstractmethod
     def nodes(self) -> NodeCollection:
         """The node and link collection."""
+
+    @property
+    @abstractmethod
+    def queries(self) -> QueryRunner:
+        """Runs QueryBuilder queries (compiled by this backend)."""
 
     @property
     @abstractmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import uuid as uuid_module
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, TypeVar
 
 from provgraph.exceptions import ModificationNotAllowed, StoringError
@@ -29,7 +29,12 @@ def default_user() -> str:
     """The email recorded as a new node's user: the profile's default user or ``<login>@localhost``."""
     from provgraph.profiles import get_profile
 
-    return get_profile().storage.get("config", {}).get("default_user") or f"{getpass.getuser()}@localhost"
+    return get_profile().storage.get("config", {}).get("default_user") or _login_email()
+
+
+@lru_cache(maxsize=1)
+def _login_email() -> str:
+    return f"{getpass.getuser()}@localhost"
 
 
 class NodeBase:

@@ -10,6 +10,7 @@ from provgraph.storage.neo4j import migrator
 from provgraph.storage.neo4j.driver import open_driver, translate_errors
 from provgraph.storage.neo4j.entities import Neo4jEntities
 from provgraph.storage.neo4j.nodes import Neo4jNodes
+from provgraph.storage.neo4j.querying import Neo4jQueries
 
 
 class Neo4jBackend(StorageBackend):
@@ -29,6 +30,7 @@ class Neo4jBackend(StorageBackend):
         self._driver = open_driver(config)
         self._nodes = Neo4jNodes(self._driver, self._database, config["uri"])
         self._entities = Neo4jEntities(self._driver, self._database, config["uri"])
+        self._queries = Neo4jQueries(self._driver, self._database, config["uri"])
         if check_schema:
             self._require_current_schema()
 
@@ -45,6 +47,10 @@ class Neo4jBackend(StorageBackend):
     @property
     def nodes(self) -> Neo4jNodes:
         return self._nodes
+
+    @property
+    def queries(self) -> Neo4jQueries:
+        return self._queries
 
     @property
     def users(self) -> Any:
@@ -75,6 +81,12 @@ class Neo4jBackend(StorageBackend):
     def database(self) -> str:
         """Name of the Neo4j database used."""
         return self._database
+
+    def cypher(self, query: str, params: dict[str, Any], write: bool = False) -> tuple[list[str], list[list[Any]]]:
+        """Run raw Cypher (read-only unless ``write``); return column names and rows."""
+        from provgraph.storage.neo4j.querying import run_cypher
+
+        return run_cypher(self._driver, self._database, self._config["uri"], query, params, write)
 
     def migrate(self) -> list[str]:
         with translate_errors(self._config["uri"]):

@@ -1,0 +1,1 @@
+"""The QueryBuilder's intermediate representation and its compilers (Cypher; SQL later)."""
