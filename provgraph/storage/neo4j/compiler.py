@@ -82,8 +82,11 @@ class _Compiler:
 
     def label_expr(self, vertex: Vertex) -> str:
         """``:`Int`|`Float``` for the classes asked for (any of them), else the entity's own label."""
-        names = vertex.labels or (KIND_LABELS[vertex.kind],)
-        return ":" + "|".join(quote_label(name) for name in names)
+        own = quote_label(KIND_LABELS[vertex.kind])
+        if not vertex.labels:
+            return f":{own}"
+        # the kind's own label keeps its pk/uuid indexes usable next to the class labels
+        return f":{own}&(" + "|".join(quote_label(name) for name in vertex.labels) + ")"
 
     def related(self, vertex: Vertex, var: str, where: list[str], index: int) -> str:
         edge = vertex.edge
@@ -144,10 +147,12 @@ class _Compiler:
             if not node.items:
                 return "true" if isinstance(node, And) else "false"
             return "(" + joiner.join(self.filter_text(i, tag, edge) for i in node.items) + ")"
+        # a missing property makes a comparison null, which WHERE drops like false; only under
+        # a negation must null become false explicitly, and plain predicates keep indexes usable
         if isinstance(node, Not):
-            return f"(NOT {self.filter_text(node.item, tag, edge)})"
-        text = f"coalesce({self.condition(node, edge or self.var[tag])}, false)"
-        return f"(NOT {text})" if node.negated else text
+            return f"(NOT coalesce({self.filter_text(node.item, tag, edge)}, false))"
+        text = self.condition(node, edge or self.var[tag])
+        return f"(NOT coalesce({text}, false))" if node.negated else f"({text})"
 
     def condition(self, cond: Condition, var: str) -> str:
         op, value, path = cond.operator, cond.value, cond.path
