@@ -7,6 +7,8 @@ a database directly (that is the storage backend's job).
 from __future__ import annotations
 
 from provgraph.common.links import LinkType
+from provgraph.orm.computers import Computer, User
+from provgraph.orm.groups import Group
 from provgraph.orm.nodes.data.array import ArrayData
 from provgraph.orm.nodes.data.base import BaseType
 from provgraph.orm.nodes.data.bool_ import Bool
@@ -39,10 +41,12 @@ __all__ = [
     "CalcFunctionNode",
     "CalcJobNode",
     "CalculationNode",
+    "Computer",
     "Data",
     "Dict",
     "Float",
     "FolderData",
+    "Group",
     "InstalledCode",
     "Int",
     "LinkType",
@@ -56,6 +60,7 @@ __all__ = [
     "SinglefileData",
     "Str",
     "StructureData",
+    "User",
     "WorkChainNode",
     "WorkflowNode",
     "WorkFunctionNode",

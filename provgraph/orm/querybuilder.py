@@ -272,5 +272,17 @@ def _order_item(tag: str, kind: EntityKind, item: Any) -> OrderBy:
 
 
 def _front(value: Any) -> Any:
-    """Wrap node records of ``*`` projections into ORM nodes."""
-    return node_from_record(value) if isinstance(value, NodeRecord) else value
+    """Wrap records of ``*`` projections into ORM objects (nodes, groups, users, computers)."""
+    from provgraph.orm.computers import Computer, User
+    from provgraph.orm.groups import Group
+    from provgraph.storage.entities import ComputerRecord, GroupRecord, UserRecord
+
+    if isinstance(value, NodeRecord):
+        return node_from_record(value)
+    if isinstance(value, GroupRecord):
+        return Group._from_record(value)
+    if isinstance(value, ComputerRecord):
+        return Computer._from_record(value)
+    if isinstance(value, UserRecord):
+        return User(value)
+    return value

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from provgraph.orm import CalcFunctionNode, Int, QueryBuilder, RemoteData
+from provgraph.orm import CalcFunctionNode, Group, Int, QueryBuilder, RemoteData
 from provgraph.orm.backend import get_backend
 from provgraph.storage.entities import ComputerRecord, GroupRecord, LogRecord
 
@@ -24,8 +24,9 @@ def test_group_membership_both_ways():
     assert sorted(qb.all(flat=True)) == sorted(n.pk for n in members[:2])
     qb = QueryBuilder().append(Int, tag="n", filters={"pk": members[0].pk})
     qb.append(entity_type="group", with_node="n", project=["label", "*"])
-    (found_label, record), = qb.all()
-    assert found_label == label and isinstance(record, GroupRecord) and record.pk == group_pk
+    (found_label, group), = qb.all()
+    assert found_label == label and isinstance(group, Group) and group.pk == group_pk
+    assert QueryBuilder().append(Group, filters={"label": label}, project="pk").all(flat=True) == [group_pk]
 
 
 def test_user_and_computer():
