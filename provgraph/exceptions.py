@@ -18,6 +18,7 @@ Every error provgraph raises on purpose derives from :class:`ProvgraphError`::
     ├── QueryError
     ├── ServiceUnavailable
     ├── TransportError
+    │   └── TransportConnectionError (retryable)
     ├── SchedulerError
     └── ArchiveError
 
@@ -90,6 +91,10 @@ class ServiceUnavailable(ProvgraphError):
 
 class TransportError(ProvgraphError):
     """A transport (local, ssh) operation failed."""
+
+
+class TransportConnectionError(TransportError):
+    """A connection could not be opened or was lost; retrying after a pause may succeed."""
 
 
 class SchedulerError(ProvgraphError):

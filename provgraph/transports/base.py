@@ -19,16 +19,9 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import ClassVar
 
-from provgraph.exceptions import TransportError, ValidationError
+from provgraph.exceptions import TransportConnectionError, TransportError, ValidationError
 
 __all__ = ["Transport", "TransportConnectionError", "TransportError", "quote"]
-
-
-class TransportConnectionError(TransportError):
-    """The connection could not be opened or was lost; retrying after a pause may succeed.
-
-    (Lives here until it joins the tree in :mod:`provgraph.exceptions`.)
-    """
 
 
 def quote(*words: object) -> str:

@@ -1,0 +1,92 @@
+"""Pause, play and kill processes from the Python API (the CLI calls these too).
+
+- ``kill`` ends a process that has not ended (created, running or waiting) in the killed
+  state, sealed, and then kills every child it called that has not ended. The kill is a
+  version-guarded write: a step running at the same time finds its checkpoint stale and
+  drops its writes.
+- ``pause`` sets the ``paused`` attribute: :func:`~provgraph.engine.step.advance` refuses to
+  step the process (a step already running finishes and commits). ``play`` clears it and
+  hands the process back to the submitter, if one is installed, so the workers pick it up.
+"""
+
+from __future__ import annotations
+
+from provgraph.engine.exceptions import StaleCheckpoint
+from provgraph.engine.launch import get_submitter
+from provgraph.engine.state import ProcessState, check_transition
+from provgraph.engine.unit import Committer, OrmCommitter, UnitOfWork
+from provgraph.exceptions import ValidationError
+from provgraph.orm.nodes.process.process import ProcessNode
+from provgraph.orm.utils import load_node
+
+#: how often kill retries when steps keep moving the process on
+KILL_ATTEMPTS = 10
+
+
+def _process_node(process: ProcessNode | int | str) -> ProcessNode:
+    node = process if isinstance(process, ProcessNode) else load_node(process)
+    if not isinstance(node, ProcessNode):
+        raise ValidationError(f"{node!r} is not a process node")
+    if not node.is_stored:
+        raise ValidationError(f"{node!r} is not stored: only stored processes can be controlled")
+    return load_node(node.pk)
+
+
+def kill(process: ProcessNode | int | str, message: str = "Killed through the Python API",
+         committer: Committer | None = None) -> list[int]:
+    """Kill a process and, recursively, the children it called that have not ended.
+
+    :return: the pks of the processes killed (empty when it had already ended)
+    """
+    killed: list[int] = []
+    _kill_tree(_process_node(process), message, committer or OrmCommitter(), killed)
+    return killed
+
+
+def _kill_tree(node: ProcessNode, message: str, committer: Committer, killed: list[int]) -> None:
+    if _kill_one(node.pk, message, committer):
+        killed.append(node.pk)
+    for child in node.called:
+        if not child.process_state.is_terminal:
+            _kill_tree(child, f"Killed because its caller <{node.pk}> was killed", committer, killed)
+
+
+def _kill_one(pk: int, message: str, committer: Committer) -> bool:
+    for _ in range(KILL_ATTEMPTS):
+        node = load_node(pk)
+        if node.process_state.is_terminal:
+            return False
+        check_transition(node.process_state, ProcessState.KILLED)
+        version = node.base.attributes.get("checkpoint_version", 0)
+        work = UnitOfWork()
+        work.update(node, {
+            "process_state": ProcessState.KILLED.value, "exit_message": message, "process_status": message,
+            "checkpoint": None, "checkpoint_version": version + 1, "sealed": True,
+        })
+        try:
+            committer.commit(work, {pk: version})
+        except StaleCheckpoint:
+            continue
+        return True
+    raise StaleCheckpoint(f"could not kill process {pk}: it kept moving on ({KILL_ATTEMPTS} attempts)")
+
+
+def pause(process: ProcessNode | int | str) -> bool:
+    """Pause a process that has not ended; return whether it was paused by this call."""
+    node = _process_node(process)
+    if node.process_state.is_terminal or node.base.attributes.get("paused", False):
+        return False
+    node.base.attributes.set("paused", True)
+    return True
+
+
+def play(process: ProcessNode | int | str) -> bool:
+    """Resume a paused process (handing it to the submitter if one is installed); return whether it was paused."""
+    node = _process_node(process)
+    if node.process_state.is_terminal or not node.base.attributes.get("paused", False):
+        return False
+    node.base.attributes.set("paused", False)
+    submitter = get_submitter()
+    if submitter is not None:
+        submitter(node.pk)
+    return True

@@ -1,0 +1,129 @@
+"""ProcessSpec: what a process declares in ``define(cls, spec)``.
+
+Inputs and outputs (ports and namespaces, possibly nested and dynamic), exit codes,
+inputs and outputs exposed from other processes, and for a WorkChain its outline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from provgraph.engine.processes.exit_code import ExitCode, ExitCodesNamespace
+from provgraph.engine.processes.outline import Block, _splice
+from provgraph.engine.processes.ports import UNSPECIFIED, Port, PortNamespace
+from provgraph.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from provgraph.engine.processes.process import Process
+
+
+class ProcessSpec:
+    """The declaration of a process's inputs, outputs, exit codes and outline."""
+
+    def __init__(self) -> None:
+        self.inputs = PortNamespace("inputs")
+        self.outputs = PortNamespace("outputs")
+        self.exit_codes = ExitCodesNamespace()
+        self._outline: Block | None = None
+        #: (direction, namespace, process class) -> names of the ports exposed from it
+        self._exposed: dict[tuple[str, str | None, type], list[str]] = {}
+
+    def input(self, name: str, valid_type: type | Sequence[type] | None = None, default: Any = UNSPECIFIED,
+              required: bool = True, validator: Callable[..., str | None] | None = None,
+              help: str | None = None, non_db: bool = False) -> None:  # noqa: A002
+        """Declare an input port; ``name`` may be dotted (``relax.x``) to place it in a namespace."""
+        port = Port(name.rpartition(".")[2], valid_type, default, required, validator, help, non_db)
+        self.inputs.add(name, port)
+
+    def input_namespace(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
+                        validator: Callable[..., str | None] | None = None, help: str | None = None,  # noqa: A002
+                        non_db: bool = False) -> PortNamespace:
+        """Declare (or update) an input namespace; return it."""
+        return _declare_namespace(self.inputs, name, dynamic, valid_type, validator, help, non_db)
+
+    def output(self, name: str, valid_type: type | Sequence[type] | None = None, required: bool = True,
+               help: str | None = None) -> None:  # noqa: A002
+        """Declare an output port; a required output missing at the end gives exit status 11."""
+        self.outputs.add(name, Port(name.rpartition(".")[2], valid_type, required=required, help=help))
+
+    def output_namespace(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
+                         help: str | None = None) -> PortNamespace:  # noqa: A002
+        """Declare (or update) an output namespace; return it."""
+        return _declare_namespace(self.outputs, name, dynamic, valid_type, None, help, False)
+
+    def exit_code(self, status: int, label: str, message: str, invalidates_cache: bool = False) -> None:
+        """Declare an exit code reachable as ``self.exit_codes.<label>``."""
+        self.exit_codes.add(ExitCode(status, message, label, invalidates_cache))
+
+    def expose_inputs(self, process_class: type[Process], namespace: str | None = None,
+                      exclude: Sequence[str] | None = None, include: Sequence[str] | None = None) -> None:
+        """Copy the inputs of ``process_class`` into this spec (into ``namespace`` if given).
+
+        Without a namespace the other process's ``metadata`` is not exposed (this process has its own).
+        Pass them on with ``self.exposed_inputs(process_class, namespace)``.
+        """
+        self._expose("inputs", process_class.spec().inputs, process_class, namespace, exclude, include)
+
+    def expose_outputs(self, process_class: type[Process], namespace: str | None = None,
+                       exclude: Sequence[str] | None = None, include: Sequence[str] | None = None) -> None:
+        """Copy the outputs of ``process_class`` into this spec; forward them with ``self.exposed_outputs``."""
+        self._expose("outputs", process_class.spec().outputs, process_class, namespace, exclude, include)
+
+    def _expose(self, direction: str, source: PortNamespace, process_class: type, namespace: str | None,
+                exclude: Sequence[str] | None, include: Sequence[str] | None) -> None:
+        if exclude is not None and include is not None:
+            raise ValidationError("give exclude or include, not both")
+        names = [
+            name for name in source.ports
+            if (include is None or name in include) and (exclude is None or name not in exclude)
+            and not (namespace is None and name == "metadata")
+        ]
+        target = getattr(self, direction)
+        target = target.namespace(namespace) if namespace else target
+        for name in names:
+            if name in target.ports and not namespace:
+                raise ValidationError(f"cannot expose {direction} '{name}' of {process_class.__name__}: "
+                                      "the name is taken; expose into a namespace or exclude it")
+            target.ports[name] = source.ports[name].copy()
+        self._exposed[(direction, namespace, process_class)] = names
+
+    def exposed(self, direction: str, process_class: type, namespace: str | None) -> list[str]:
+        """The port names exposed from ``process_class`` into ``namespace``.
+
+        :raises ValidationError: when nothing was exposed from it there
+        """
+        key = (direction, namespace, process_class)
+        if key not in self._exposed:
+            raise ValidationError(f"no {direction} of {process_class.__name__} exposed in namespace {namespace!r}")
+        return self._exposed[key]
+
+    def outline(self, *instructions: Any) -> None:
+        """Declare the WorkChain outline: steps, ``if_``, ``while_`` and ``return_``."""
+        if not instructions:
+            raise ValidationError("an outline needs at least one step")
+        self._outline = Block(_splice(instructions))
+
+    def get_outline(self) -> Block | None:
+        """The outline (None for processes without one)."""
+        return self._outline
+
+    def copy(self) -> ProcessSpec:
+        """A copy that a subclass can extend without changing the parent class's spec."""
+        other = ProcessSpec()
+        other.inputs, other.outputs = self.inputs.copy(), self.outputs.copy()
+        other.exit_codes = self.exit_codes.copy()
+        other._outline, other._exposed = self._outline, dict(self._exposed)
+        return other
+
+
+def _declare_namespace(root: PortNamespace, name: str, dynamic: bool, valid_type: Any, validator: Any,
+                       help: str | None, non_db: bool) -> PortNamespace:  # noqa: A002
+    namespace = root.namespace(name)
+    namespace.dynamic = dynamic or namespace.dynamic
+    if valid_type is not None:
+        namespace.valid_type = valid_type if isinstance(valid_type, tuple) else (valid_type,)
+    namespace.validator = validator or namespace.validator
+    namespace.help = help or namespace.help
+    namespace.non_db = non_db or namespace.non_db
+    return namespace
