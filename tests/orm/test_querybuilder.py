@@ -213,3 +213,19 @@ def test_as_cypher_uses_parameters(run):
 def test_errors_speak_the_users_terms(build, message):
     with pytest.raises(QueryError, match=message):
         build().all()
+
+
+def test_remaining_comparisons_and_extras_projection(run):
+    for value in (1, 2, 3):
+        node = _mark(Int(value), run)
+        node.base.extras.set("meta", {"double": value * 2})
+        node.store()
+    assert sorted(_ints(run, **{"attributes.value": {"!=": 2}}).all(flat=True)) == [1, 3]
+    assert sorted(_ints(run, **{"attributes.value": {">=": 2}}).all(flat=True)) == [2, 3]
+    assert sorted(_ints(run, **{"attributes.value": {"<": 2}}).all(flat=True)) == [1]
+    assert sorted(_ints(run, **{"attributes.value": {"and": [{">": 1}, {"<": 3}]}}).all(flat=True)) == [2]
+    qb = QueryBuilder().append(Int, tag="n", filters={"extras.run": run, "extras.meta.double": {">": 2}},
+                               project=["extras.meta.double", "extras"])
+    rows = sorted(qb.all(), key=lambda row: row[0])
+    assert [row[0] for row in rows] == [4, 6]
+    assert rows[0][1] == {"run": run, "meta": {"double": 4}}

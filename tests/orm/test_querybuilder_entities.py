@@ -63,3 +63,17 @@ def test_comments_and_logs():
     qb = QueryBuilder().append(CalcFunctionNode, tag="n", filters={"pk": node.pk})
     qb.append(entity_type="log", with_node="n", project=["message", "levelname"])
     assert qb.all() == [[f"step one {marker}", "REPORT"]]
+
+
+def test_with_log_and_comment_with_node():
+    node = CalcFunctionNode().store()
+    marker = uuid.uuid4().hex
+    comment = node.base.comments.add(f"note {marker}")
+    get_backend().logs.add_many([LogRecord(node_pk=node.pk, message=f"log {marker}", levelname="REPORT",
+                                           loggername="provgraph.test")])
+    qb = QueryBuilder().append(entity_type="log", tag="l", filters={"message": f"log {marker}"})
+    qb.append(CalcFunctionNode, with_log="l", project="pk")
+    assert qb.all(flat=True) == [node.pk]
+    qb = QueryBuilder().append(CalcFunctionNode, tag="n", filters={"pk": node.pk})
+    qb.append(entity_type="comment", with_node="n", project=["pk", "content"])
+    assert qb.all() == [[comment.pk, f"note {marker}"]]
