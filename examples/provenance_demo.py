@@ -1,9 +1,12 @@
-"""The main job until the engine lands: record a small calculation's provenance on the full stack.
+"""The main job until the worker fleet and the embedded profile land, on the full stack.
 
 Run by ``make demo`` on the ``services`` profile (Neo4j + MinIO + RabbitMQ):
-it stores two inputs, a calculation that consumed them, its outputs (one of
-them a file in the S3 repository), reads everything back from Neo4j and MinIO,
-and prints the provenance triple.
+
+1. stores two inputs, a calculation that consumed them and its outputs (one of
+   them a file in the S3 repository), reads everything back and prints the triple;
+2. runs the ``AddMultiplyWorkChain`` (calling two calcfunctions) in this
+   interpreter through the engine's step machinery, and prints its provenance
+   with a QueryBuilder query (what it called, and the ancestors of its result).
 """
 
 from __future__ import annotations
@@ -48,7 +51,28 @@ def main() -> int:
     assert report.get_content() == "2 + 40 = 42\n", "the report did not come back from the repository"
     assert calc.outputs["sum"].value == 42
     print("round trip through Neo4j and MinIO: ok")
+    run_workchain()
     return 0
+
+
+def run_workchain() -> None:
+    """Run (2 + 3) * 4 as a WorkChain and show its provenance."""
+    from provgraph.engine import run_get_node
+    from provgraph.engine.examples import AddMultiplyWorkChain
+    from provgraph.orm import Node, QueryBuilder, WorkChainNode
+
+    outputs, node = run_get_node(AddMultiplyWorkChain, x=Int(2), y=Int(3), z=Int(4))
+    result = outputs["result"]
+    print(f"workchain {node.process_label} pk {node.pk}: {load_node(node.pk).process_state.value}, "
+          f"exit status {load_node(node.pk).exit_status}, result {result.value}")
+    qb = QueryBuilder().append(WorkChainNode, tag="w", filters={"pk": node.pk})
+    qb.append(CalcFunctionNode, with_incoming="w", edge_project="label", project=["pk", "attributes.process_label"])
+    for pk, label, link in sorted(qb.all()):
+        print(f"  called   {label:<9} pk {pk} ({link})")
+    qb = QueryBuilder().append(Int, tag="r", filters={"pk": result.pk})
+    qb.append(Node, with_descendants="r", project=["pk", "node_type"])
+    print(f"  ancestors of the result: {', '.join(f'{t.split(chr(46))[-1]}<{pk}>' for pk, t in sorted(qb.all()))}")
+    assert result.value == 20
 
 
 if __name__ == "__main__":
