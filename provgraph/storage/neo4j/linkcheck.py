@@ -18,13 +18,17 @@ from provgraph.exceptions import LinkRuleError
 if TYPE_CHECKING:
     import neo4j
 
+#: labels of the nodes a transaction creates, by pk
+NewNodes = dict[int, set[str]]
 
 
-def check_endpoints(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+
+def check_endpoints(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes) -> None:
     """Both ends exist, are distinct, and carry the labels their link type demands."""
-    pks = sorted({pk for link in links for pk in (link.source, link.target)})
+    pks = sorted({pk for link in links for pk in (link.source, link.target)} - set(new))
     records = tx.run("UNWIND $pks AS pk MATCH (n:Node {pk: pk}) RETURN n.pk AS pk, labels(n) AS labels", pks=pks)
     labels = {record["pk"]: set(record["labels"]) for record in records}
+    labels.update(new)
     for link in links:
         rule = LINK_RULES[link.link_type]
         for end, pk in (("source", link.source), ("target", link.target)):
@@ -46,13 +50,14 @@ def _kind(labels: set[str]) -> str:
     return "Node"
 
 
-def check_single_incoming(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+def check_single_incoming(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes) -> None:
     """A Data node has one creator; a process has one caller (counting stored and new links)."""
     limited = [link for link in links if LINK_RULES[link.link_type].single_incoming]
     if not limited:
         return
     batch = Counter((link.target, LINK_RULES[link.link_type].single_incoming) for link in limited)
-    items = [{"pk": pk, "types": sorted(t.value for t in types)} for pk, types in batch]
+    # nodes created in this batch have no stored links yet: only older nodes need a look
+    items = [{"pk": pk, "types": sorted(t.value for t in types)} for pk, types in batch if pk not in new]
     stored = {
         (record["pk"], tuple(record["types"])): record["c"]
         for record in tx.run(
@@ -71,7 +76,7 @@ def check_single_incoming(tx: neo4j.ManagedTransaction, links: Sequence[LinkReco
             )
 
 
-def check_unique_labels(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+def check_unique_labels(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes) -> None:
     """Input labels are unique per target; output labels unique per source."""
     for end, flag in (("target", "unique_label_per_target"), ("source", "unique_label_per_source")):
         batch = Counter(
@@ -81,7 +86,7 @@ def check_unique_labels(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord
         if not batch:
             continue
         pattern = "(n)<-[r]-()" if end == "target" else "(n)-[r]->()"
-        items = [{"type": t, "pk": pk, "label": label} for t, pk, label in batch]
+        items = [{"type": t, "pk": pk, "label": label} for t, pk, label in batch if pk not in new]
         records = tx.run(
             "UNWIND $items AS it MATCH (n:Node {pk: it.pk}) "
             f"RETURN it.type AS type, it.pk AS pk, it.label AS label, "
@@ -130,8 +135,13 @@ def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> 
             )
 
 
-def validate_before_write(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
-    """Run every check that needs only the graph as it was before the new links."""
-    check_endpoints(tx, links)
-    check_single_incoming(tx, links)
-    check_unique_labels(tx, links)
+def validate_before_write(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord],
+                          new: NewNodes | None = None) -> None:
+    """Run every check that needs only the graph as it was before the new links.
+
+    :param new: labels of the nodes created in this same transaction, by pk
+    """
+    new = new or {}
+    check_endpoints(tx, links, new)
+    check_single_incoming(tx, links, new)
+    check_unique_labels(tx, links, new)

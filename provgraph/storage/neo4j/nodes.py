@@ -237,7 +237,8 @@ def _write_nodes_and_links(tx: neo4j.ManagedTransaction, rows: dict, links: list
             tx.run(_create_query(tree), rows=props[start:start + BATCH]).consume()
     if not links:
         return
-    linkcheck.validate_before_write(tx, links)
+    new = {props["pk"]: set(tree) for tree, batch in rows.items() for props in batch}
+    linkcheck.validate_before_write(tx, links, new)
     by_type = defaultdict(list)
     for link in links:
         by_type[link.link_type].append({"s": link.source, "t": link.target, "label": link.label})
