@@ -1,5 +1,5 @@
 #!/bin/sh
 # Container entry point of a provgraph worker (docker/Dockerfile.worker).
-# The worker command arrives with the process engine; until then this fails loudly.
+# Runs one worker in the foreground (PROVGRAPH_* settings come from the container environment).
 set -eu
 exec provgraph worker start --foreground "$@"

@@ -14,10 +14,12 @@ import click
 SUBCOMMANDS = {
     "cypher": "provgraph.cli.cmd_query:cypher",
     "node": "provgraph.cli.cmd_node:node",
+    "process": "provgraph.cli.cmd_process:process",
     "profile": "provgraph.cli.cmd_profile:profile",
     "query": "provgraph.cli.cmd_query:query",
     "status": "provgraph.cli.cmd_status:status",
     "storage": "provgraph.cli.cmd_storage:storage",
+    "worker": "provgraph.cli.cmd_worker:worker",
 }
 
 

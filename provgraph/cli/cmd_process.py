@@ -1,0 +1,178 @@
+"""``provgraph process``: list, show, report, watch and control (kill, pause, play) processes."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import click
+
+from provgraph.cli.echo import print_table
+from provgraph.cli.params import load_cli_profile, provgraph_errors
+
+STATES = ("created", "running", "waiting", "finished", "excepted", "killed")
+ACTIVE = ("created", "running", "waiting")
+
+
+@click.group()
+def process() -> None:
+    """Inspect and control processes."""
+
+
+def list_rows(states: tuple[str, ...], past_days: int | None, types: tuple[str, ...],
+              limit: int) -> list[list[Any]]:
+    """The rows of ``process list``: pk, ctime, label, state, exit status, status; newest first."""
+    from provgraph.orm import ProcessNode, QueryBuilder
+
+    filters: dict[str, Any] = {"attributes.process_state": {"in": list(states)}}
+    if past_days is not None:
+        filters["ctime"] = {">": datetime.now(timezone.utc) - timedelta(days=past_days)}
+    if types:
+        filters["attributes.process_label"] = {"in": list(types)}
+    projections = ["pk", "ctime", "attributes.process_label", "attributes.process_state",
+                   "attributes.exit_status", "attributes.paused", "attributes.process_status"]
+    qb = QueryBuilder(limit=limit).append(ProcessNode, tag="p", filters=filters, project=projections)
+    qb.order_by({"p": {"ctime": "desc"}})
+    return qb.all()
+
+
+@process.command("list")
+@click.option("--state", "-S", "states", multiple=True, type=click.Choice(STATES),
+              help="Only processes in these states (default: created, running, waiting).")
+@click.option("--all", "-a", "show_all", is_flag=True, help="Processes in every state.")
+@click.option("--past-days", "-p", type=int, help="Only processes created in the last N days.")
+@click.option("--type", "-T", "types", multiple=True, help="Only processes with this label (class name).")
+@click.option("--limit", "-l", default=100, show_default=True, help="At most this many rows.")
+@click.pass_context
+def list_(ctx: click.Context, states: tuple[str, ...], show_all: bool, past_days: int | None,
+          types: tuple[str, ...], limit: int) -> None:
+    """List processes, newest first."""
+    load_cli_profile(ctx)
+    chosen = STATES if show_all else (states or ACTIVE)
+    with provgraph_errors():
+        rows = list_rows(chosen, past_days, types, limit)
+    print_table(["pk", "created", "process", "state", "exit", "status"],
+                [(pk, ctime.strftime("%Y-%m-%d %H:%M:%S"), label, state + (" (paused)" if paused else ""), exit_status,
+                  status) for pk, ctime, label, state, exit_status, paused, status in rows])
+    click.echo(f"{len(rows)} process(es)")
+
+
+def _load_process(identifier: str) -> Any:
+    from provgraph.orm import ProcessNode, load_node
+
+    node = load_node(identifier)
+    if not isinstance(node, ProcessNode):
+        raise click.ClickException(f"node {identifier} is a {type(node).__name__}, not a process")
+    return node
+
+
+@process.command()
+@click.argument("identifier")
+@click.pass_context
+def show(ctx: click.Context, identifier: str) -> None:
+    """Show a process: state, exit status, inputs, outputs, called processes."""
+    load_cli_profile(ctx)
+    with provgraph_errors():
+        node = _load_process(identifier)
+        attributes = node.base.attributes
+        click.echo(f"{node.process_label} <{node.pk}> {node.uuid}")
+        click.echo(f"type: {attributes.get('process_type', '')}  created: {node.ctime.isoformat()}")
+        click.echo(f"state: {attributes.get('process_state')}  exit status: {attributes.get('exit_status', None)}"
+                   f"  paused: {attributes.get('paused', False)}  sealed: {attributes.get('sealed', False)}")
+        if attributes.get("exit_message", None):
+            click.echo(f"exit message: {attributes.get('exit_message')}")
+        for title, links in (("inputs", node.base.links.get_incoming().all()),
+                             ("outputs", node.base.links.get_outgoing().all())):
+            if links:
+                print_table(["label", "link", "pk", "type"],
+                            [(t.link_label, t.link_type.value, t.node.pk, type(t.node).__name__) for t in links],
+                            title=title)
+        if attributes.get("exception", None):
+            click.echo("exception:\n" + str(attributes.get("exception")))
+
+
+@process.command()
+@click.argument("identifier")
+@click.pass_context
+def report(ctx: click.Context, identifier: str) -> None:
+    """Print the log records (``self.report``) of a process and of the processes it called."""
+    load_cli_profile(ctx)
+    from provgraph.orm.backend import get_backend
+
+    with provgraph_errors():
+        node = _load_process(identifier)
+        records = []
+        for each in [node, *node.called]:
+            records += [(log.time, each.pk, log.levelname, log.message) for log in get_backend().logs.for_node(each.pk)]
+    if not records:
+        click.echo(f"no log messages for process {node.pk}")
+    for moment, pk, level, message in sorted(records, key=lambda row: (row[0], row[1])):
+        click.echo(f"{moment.strftime('%Y-%m-%d %H:%M:%S')} [{pk} | {level}]: {message}")
+
+
+@process.command()
+@click.argument("identifier")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between looks.")
+@click.option("--timeout", default=0.0, help="Give up after this many seconds (0: never).")
+@click.pass_context
+def watch(ctx: click.Context, identifier: str, interval: float, timeout: float) -> None:
+    """Print the state of a process whenever it changes, until it ends."""
+    load_cli_profile(ctx)
+    from provgraph.orm import load_node
+
+    with provgraph_errors():
+        pk, last, start = _load_process(identifier).pk, None, time.monotonic()
+        while not timeout or time.monotonic() - start < timeout:
+            attributes = load_node(pk).base.attributes
+            seen = (attributes.get("process_state"), attributes.get("checkpoint_version", 0))
+            if seen != last:
+                click.echo(json.dumps({"pk": pk, "state": seen[0], "checkpoint_version": seen[1]}))
+                last = seen
+            if seen[0] in ("finished", "excepted", "killed"):
+                return
+            time.sleep(interval)
+
+
+def _control(ctx: click.Context, action: str, pks: tuple[int, ...]) -> None:
+    load_cli_profile(ctx)
+    from provgraph.engine import control
+    from provgraph.engine.celery.committer import AtomicCommitter, set_paused
+    from provgraph.engine.celery.tasks import publish
+
+    with provgraph_errors():
+        for pk in pks:
+            if action == "kill":
+                killed = control.kill(pk, "Killed through `provgraph process kill`", committer=AtomicCommitter())
+                click.echo(f"killed {', '.join(map(str, killed))}" if killed else f"process {pk} had already ended")
+                continue
+            done = set_paused(pk, action == "pause")
+            if done and action == "play":
+                publish(pk)  # hand it back to the workers
+            past = {"pause": "paused", "play": "played"}[action]
+            click.echo(f"{past} {pk}" if done else f"process {pk}: nothing to {action}")
+
+
+@process.command()
+@click.argument("pks", nargs=-1, type=int, required=True)
+@click.pass_context
+def kill(ctx: click.Context, pks: tuple[int, ...]) -> None:
+    """Kill processes (and the children they called that have not ended)."""
+    _control(ctx, "kill", pks)
+
+
+@process.command()
+@click.argument("pks", nargs=-1, type=int, required=True)
+@click.pass_context
+def pause(ctx: click.Context, pks: tuple[int, ...]) -> None:
+    """Pause processes: the workers stop stepping them until they are played."""
+    _control(ctx, "pause", pks)
+
+
+@process.command()
+@click.argument("pks", nargs=-1, type=int, required=True)
+@click.pass_context
+def play(ctx: click.Context, pks: tuple[int, ...]) -> None:
+    """Play paused processes: they go back to the workers."""
+    _control(ctx, "play", pks)

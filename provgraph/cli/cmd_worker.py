@@ -1,0 +1,189 @@
+"""``provgraph worker``: start, stop, inspect the daemonised Celery workers of a profile.
+
+Each worker is ``python -m provgraph.engine.celery.worker`` in a session of its own, with its
+pid file ``worker-<i>.pid`` and log file ``worker-<i>.log`` under
+``$PROVGRAPH_HOME/<profile>/workers/`` (or ``$PROVGRAPH_WORKERS_DIR``, e.g. for tests). Only
+worker 0 runs the periodic reconciler.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from provgraph.cli.echo import print_table
+from provgraph.cli.params import load_cli_profile, provgraph_errors
+
+
+def workers_dir(profile_name: str) -> Path:
+    """The directory of a profile's worker pid and log files (created)."""
+    from provgraph.profiles import config_home
+
+    override = os.environ.get("PROVGRAPH_WORKERS_DIR")
+    path = Path(override) if override else config_home() / profile_name / "workers"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (and is not a zombie of ours)."""
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if finished == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_workers(directory: Path) -> dict[int, int]:
+    """Worker index -> pid of the pid files whose process is alive (stale pid files are removed)."""
+    found = {}
+    for pid_file in sorted(directory.glob("worker-*.pid")):
+        index, pid = int(pid_file.stem.split("-")[1]), int(pid_file.read_text().strip() or 0)
+        if pid and alive(pid):
+            found[index] = pid
+        else:
+            pid_file.unlink(missing_ok=True)
+    return found
+
+
+def worker_command(index: int, concurrency: int, loglevel: str) -> list[str]:
+    """The command line of worker ``index``."""
+    return [sys.executable, "-m", "provgraph.engine.celery.worker", "--concurrency", str(concurrency),
+            "--loglevel", loglevel, "--hostname", f"provgraph-{index}-{os.getpid()}@%h"]
+
+
+def worker_env(profile_name: str, index: int, reconcile: bool) -> dict[str, str]:
+    """The environment of worker ``index`` (profile; reconciler on worker 0 only)."""
+    env = dict(os.environ, PROVGRAPH_PROFILE=profile_name)
+    env["PROVGRAPH_RECONCILE"] = "1" if reconcile and index == 0 else "0"
+    return env
+
+
+@click.group()
+def worker() -> None:
+    """Start, stop and inspect the Celery workers of the current profile."""
+
+
+@worker.command()
+@click.option("--workers", "-n", "count", default=1, show_default=True, help="Worker processes to start.")
+@click.option("--concurrency", "-c", default=1, show_default=True, help="Pool processes per worker.")
+@click.option("--loglevel", default="info", show_default=True)
+@click.option("--foreground", is_flag=True, help="Run one worker in this process (containers, systemd).")
+@click.option("--no-reconcile", is_flag=True, help="Do not run the periodic reconciler.")
+@click.pass_context
+def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreground: bool,
+          no_reconcile: bool) -> None:
+    """Start daemonised worker processes (or one in the foreground)."""
+    profile = load_cli_profile(ctx)
+    if foreground:
+        os.environ.update(worker_env(profile.name, 0, not no_reconcile))
+        command = worker_command(0, concurrency, loglevel)
+        os.execv(command[0], command)
+    directory = workers_dir(profile.name)
+    running = running_workers(directory)
+    started = []
+    for index in range(count):
+        if index in running:
+            continue
+        log = open(directory / f"worker-{index}.log", "ab")  # noqa: SIM115 - handed to the child
+        process = subprocess.Popen(worker_command(index, concurrency, loglevel), stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   env=worker_env(profile.name, index, not no_reconcile))
+        log.close()
+        (directory / f"worker-{index}.pid").write_text(f"{process.pid}\n")
+        started.append((index, process.pid))
+    for index, pid in started:
+        click.echo(f"started worker {index} (pid {pid})")
+    if not started:
+        click.echo(f"{len(running)} worker(s) already running")
+
+
+@worker.command()
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait before SIGKILL.")
+@click.pass_context
+def stop(ctx: click.Context, timeout: float) -> None:
+    """Stop the workers: SIGTERM to each main process (Celery's warm shutdown: running steps finish),
+    then SIGKILL to the whole worker session after the timeout.
+    """
+    profile = load_cli_profile(ctx)
+    directory = workers_dir(profile.name)
+    running = running_workers(directory)
+    for pid in running.values():
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(alive(pid) for pid in running.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for index, pid in running.items():
+        if alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+        (directory / f"worker-{index}.pid").unlink(missing_ok=True)
+        click.echo(f"stopped worker {index} (pid {pid})")
+    if not running:
+        click.echo("no worker is running")
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@worker.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show the workers of the profile (pid, log file)."""
+    profile = load_cli_profile(ctx)
+    directory = workers_dir(profile.name)
+    running = running_workers(directory)
+    if not running:
+        click.echo(f"no worker is running (profile {profile.name})")
+        return
+    print_table(["worker", "pid", "log"], [(index, pid, directory / f"worker-{index}.log")
+                                          for index, pid in sorted(running.items())])
+
+
+@worker.command()
+@click.option("--lines", "-n", default=50, show_default=True, help="Last lines of each log.")
+@click.pass_context
+def logs(ctx: click.Context, lines: int) -> None:
+    """Print the end of every worker's log file."""
+    profile = load_cli_profile(ctx)
+    for log in sorted(workers_dir(profile.name).glob("worker-*.log")):
+        click.echo(f"==> {log} <==")
+        click.echo("\n".join(log.read_text(errors="replace").splitlines()[-lines:]))
+
+
+@worker.command()
+@click.option("--older-than", default=60.0, show_default=True, help="Seconds a process must have been idle.")
+@click.option("--pk", "pks", multiple=True, type=int, help="Only these processes.")
+@click.pass_context
+def reconcile(ctx: click.Context, older_than: float, pks: tuple[int, ...]) -> None:
+    """Re-publish processes that nobody will advance (lost messages, dead workers)."""
+    load_cli_profile(ctx)
+    with provgraph_errors():
+        from provgraph.engine.celery.outbox import reconcile as reconcile_once
+
+        pks = tuple(reconcile_once(older_than, only=pks))
+    click.echo(f"re-published {len(pks)} process(es)" + (f": {', '.join(map(str, pks))}" if pks else ""))

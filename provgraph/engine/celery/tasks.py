@@ -1,0 +1,133 @@
+"""The worker tasks: a thin adapter over :func:`provgraph.engine.step.advance`.
+
+A task advances one process until it waits or ends, with the :class:`AtomicCommitter`, then
+publishes the children its steps created and, when it ended, wakes its caller, as new
+messages. Then it returns: a waiting process holds no worker slot. Messages carry only the
+pk (JSON). A process class with ``long_running = True`` goes as :data:`LONG_TASK`, acked on
+receipt and protected by a lease instead (see :mod:`provgraph.engine.celery.app`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+
+from provgraph.engine.celery.committer import AtomicCommitter
+from provgraph.engine.exceptions import ProcessNotImportable
+from provgraph.engine.launch import set_submitter
+from provgraph.engine.step import StepResult, advance, load_process_class
+from provgraph.exceptions import NotExistent, ServiceUnavailable, StorageError
+from provgraph.orm.backend import get_backend
+from provgraph.orm.utils import load_node
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+TASK = "provgraph.advance_process"
+LONG_TASK = "provgraph.advance_long_process"
+#: seconds a lease lives without renewal (``$PROVGRAPH_LEASE_SECONDS``); the heartbeat renews it every third
+LEASE_SECONDS = 120
+
+LOGGER = logging.getLogger(__name__)
+
+
+def register_tasks(app: Celery) -> None:
+    """Register :data:`TASK` (acks late) and :data:`LONG_TASK` (acked on receipt, leased) on ``app``."""
+    retry = {"autoretry_for": (ServiceUnavailable, StorageError), "retry_backoff": True, "retry_backoff_max": 60,
+             "max_retries": None}
+
+    @app.task(name=TASK, acks_late=True, ignore_result=True, **retry)
+    def advance_process(pk: int) -> dict[str, Any] | None:
+        """Advance process ``pk`` until it waits or ends; publish its children and the caller to wake."""
+        return step_and_publish(int(pk))
+
+    @app.task(name=LONG_TASK, acks_late=False, ignore_result=True, **retry)
+    def advance_long_process(pk: int) -> dict[str, Any] | None:
+        """As ``advance_process``, for a long step: acked on receipt, guarded by a renewed lease."""
+        with Lease(int(pk)):
+            return step_and_publish(int(pk))
+
+
+def step_and_publish(pk: int) -> dict[str, Any] | None:
+    """Advance ``pk`` with the atomic committer, then publish children and the wake-up; the result as a dict."""
+    try:
+        result: StepResult = advance(pk, committer=AtomicCommitter(), mark_running=True)
+    except (ProcessNotImportable, NotExistent) as exc:
+        LOGGER.error("cannot advance process %s: %s", pk, exc)
+        return None
+    for child in result.children:
+        publish(child)
+    if result.wake is not None:
+        publish(result.wake)
+    LOGGER.info("process %s: %s -> %s (version %s)", pk, result.action.value, result.state.value,
+                result.checkpoint_version)
+    return result.to_dict()
+
+
+def is_long_running(pk: int) -> bool:
+    """Whether the class of process ``pk`` declares ``long_running = True`` (False if it cannot be told)."""
+    try:
+        process_class = load_process_class(load_node(pk).process_type)
+    except (ProcessNotImportable, NotExistent):
+        return False
+    return bool(getattr(process_class, "long_running", False))
+
+
+def publish(pk: int, app: Celery | None = None) -> None:
+    """Send an ``advance`` message for process ``pk`` (JSON) to the fleet's queue."""
+    from provgraph.engine.celery.app import current_app, queue_name
+
+    app = app or current_app()
+    name = LONG_TASK if is_long_running(pk) else TASK
+    app.send_task(name, args=[int(pk)], queue=queue_name(), serializer="json")
+
+
+def install_submitter() -> None:
+    """Make ``submit()`` and ``play()`` in this interpreter publish to the workers."""
+    set_submitter(publish)
+
+
+class Lease:
+    """A renewed claim on a process while a worker steps it (``(:_ProcessLease {pk, owner, expires})``).
+
+    The reconciler re-publishes a running process whose lease expired (its worker died).
+    """
+
+    def __init__(self, pk: int, seconds: float | None = None) -> None:
+        self.pk = pk
+        self.seconds = float(os.environ.get("PROVGRAPH_LEASE_SECONDS", LEASE_SECONDS)) if seconds is None else seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name=f"lease-{pk}")
+
+    def renew(self) -> None:
+        """Write (or extend) the lease."""
+        get_backend().cypher(
+            "MERGE (l:_ProcessLease {pk: $pk}) SET l.owner = $owner, "
+            "l.expires = datetime() + duration({seconds: $seconds})",
+            {"pk": self.pk, "owner": self.owner, "seconds": self.seconds}, write=True)
+
+    def release(self) -> None:
+        """Drop the lease (only if this worker still owns it)."""
+        get_backend().cypher("MATCH (l:_ProcessLease {pk: $pk, owner: $owner}) DELETE l",
+                             {"pk": self.pk, "owner": self.owner}, write=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.seconds / 3):
+            try:
+                self.renew()
+            except Exception:  # keep beating: a missed renewal only risks a harmless duplicate
+                LOGGER.exception("could not renew the lease of process %s", self.pk)
+
+    def __enter__(self) -> Lease:
+        self.renew()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.release()
