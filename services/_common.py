@@ -122,6 +122,17 @@ def wait_for_port(number: int, service: str, timeout: float = 120.0, log: Path |
     raise ServiceError(f"{service} did not open port {number} within {timeout:.0f}s{tail}")
 
 
+def wait_while_alive(ready, pid: int, pidfile: Path, log: Path, service: str, timeout: float,
+                     interval: float = 0.3) -> None:
+    """Poll ``ready()`` until true; fail early, with the log's tail, if process ``pid`` died or time ran out."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if read_pid(pidfile) != pid or time.monotonic() > deadline:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log.exists() else ""
+            raise ServiceError(f"{service} did not start (see {log}):\n{tail}")
+        time.sleep(interval)
+
+
 def write_secret(name: str, data: dict) -> Path:
     """Write credentials for ``name`` to a file only the owner can read."""
     folder = STATE / "secrets"

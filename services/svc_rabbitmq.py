@@ -21,7 +21,6 @@ import secrets
 import string
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from _common import (
@@ -39,6 +38,7 @@ from _common import (
     service_dir,
     spawn,
     terminate,
+    wait_while_alive,
     which,
     write_secret,
 )
@@ -186,12 +186,7 @@ def _provision() -> None:
 def _wait_ready(pid: int, timeout: float = 120.0) -> None:
     """Wait for the AMQP port; fail early with the log tail if the node died."""
     p = _paths()
-    deadline = time.monotonic() + timeout
-    while not port_open(port("rabbitmq")):
-        if read_pid(p["pid"]) != pid or time.monotonic() > deadline:
-            tail = "\n".join(p["log"].read_text(errors="replace").splitlines()[-30:])
-            raise ServiceError(f"rabbitmq did not start (see {p['logs']}):\n{tail}")
-        time.sleep(0.3)
+    wait_while_alive(lambda: port_open(port("rabbitmq")), pid, p["pid"], p["log"], "rabbitmq", timeout)
 
 
 def start() -> None:

@@ -24,7 +24,6 @@ import pwd
 import socket
 import string
 import sys
-import time
 from pathlib import Path
 
 from _common import (
@@ -41,6 +40,7 @@ from _common import (
     service_dir,
     spawn,
     terminate,
+    wait_while_alive,
     which,
     write_secret,
 )
@@ -169,12 +169,7 @@ def _banner_ok(number: int) -> bool:
 def _wait_ready(pid: int, timeout: float = 30.0) -> None:
     """Wait until sshd greets on its port; fail early with the log tail if it died."""
     p = _paths()
-    deadline = time.monotonic() + timeout
-    while not _banner_ok(port("ssh")):
-        if read_pid(p["pid"]) != pid or time.monotonic() > deadline:
-            tail = "\n".join(p["log"].read_text(errors="replace").splitlines()[-30:])
-            raise ServiceError(f"sshd did not start (see {p['log']}):\n{tail}")
-        time.sleep(0.1)
+    wait_while_alive(lambda: _banner_ok(port("ssh")), pid, p["pid"], p["log"], "sshd", timeout, interval=0.1)
 
 
 def start() -> None:
