@@ -15,10 +15,11 @@ import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
+from provgraph.common.states import ProcessState
 from provgraph.engine.celery.committer import AtomicCommitter
 from provgraph.engine.exceptions import ProcessNotImportable
 from provgraph.engine.launch import set_submitter
-from provgraph.engine.step import StepResult, advance, load_process_class
+from provgraph.engine.step import StepAction, StepResult, advance, load_process_class
 from provgraph.exceptions import NotExistent, ServiceUnavailable, StorageError
 from provgraph.orm.backend import get_backend
 from provgraph.orm.utils import load_node
@@ -58,13 +59,24 @@ def step_and_publish(pk: int) -> dict[str, Any] | None:
     except (ProcessNotImportable, NotExistent) as exc:
         LOGGER.error("cannot advance process %s: %s", pk, exc)
         return None
-    for child in result.children:
+    for child in result.children + _unstarted(result):
         publish(child)
     if result.wake is not None:
         publish(result.wake)
     LOGGER.info("process %s: %s -> %s (version %s)", pk, result.action.value, result.state.value,
                 result.checkpoint_version)
     return result.to_dict()
+
+
+def _unstarted(result: StepResult) -> tuple[int, ...]:
+    """Awaited children still in ``created`` when a redelivered message finds the parent blocked.
+
+    Their first message may have been lost between the parent's commit and the publish
+    (e.g. a broker outage); sending another is harmless, the checkpoint guard drops duplicates.
+    """
+    if result.action is not StepAction.BLOCKED:
+        return ()
+    return tuple(pk for pk in result.awaiting if load_node(pk).process_state is ProcessState.CREATED)
 
 
 def is_long_running(pk: int) -> bool:
@@ -82,7 +94,10 @@ def publish(pk: int, app: Celery | None = None) -> None:
 
     app = app or current_app()
     name = LONG_TASK if is_long_running(pk) else TASK
-    app.send_task(name, args=[int(pk)], queue=queue_name(), serializer="json")
+    # a step is committed before its messages go out: ride out a short broker outage
+    # (up to about a minute) instead of failing and leaving the work to the reconciler
+    app.send_task(name, args=[int(pk)], queue=queue_name(), serializer="json", retry=True,
+                  retry_policy={"max_retries": 20, "interval_start": 0.5, "interval_step": 1, "interval_max": 5})
 
 
 def install_submitter() -> None:
