@@ -53,3 +53,23 @@ def entry_point_name(kind: str, obj: Any) -> str | None:
         if ep.value == target:
             return name
     return None
+
+
+def _factory(kind: str):  # noqa: ANN202 - returns a typed loader
+    def load(name: str) -> Any:
+        return load_plugin(kind, name)
+
+    load.__name__ = f"{kind.capitalize()}Factory"
+    load.__doc__ = f"Return the {kind} plugin registered as ``name`` (group ``{GROUPS[kind]}``)."
+    return load
+
+
+#: AiiDA-style factories: ``SchedulerFactory("core.slurm")`` returns the class
+CalculationFactory = _factory("calculations")
+DataFactory = _factory("data")
+ParserFactory = _factory("parsers")
+RepositoryFactory = _factory("repository")
+SchedulerFactory = _factory("schedulers")
+StorageFactory = _factory("storage")
+TransportFactory = _factory("transports")
+WorkflowFactory = _factory("workflows")

@@ -14,6 +14,7 @@ import click
 SUBCOMMANDS = {
     "cypher": "provgraph.cli.cmd_query:cypher",
     "node": "provgraph.cli.cmd_node:node",
+    "plugin": "provgraph.cli.cmd_plugin:plugin",
     "process": "provgraph.cli.cmd_process:process",
     "profile": "provgraph.cli.cmd_profile:profile",
     "query": "provgraph.cli.cmd_query:query",
