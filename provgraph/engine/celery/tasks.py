@@ -61,8 +61,9 @@ def step_and_publish(pk: int) -> dict[str, Any] | None:
         return None
     for child in result.children + _unstarted(result):
         publish(child)
-    if result.wake is not None:
-        publish(result.wake)
+    wake = result.wake if result.wake is not None else _waiting_caller(result)
+    if wake is not None:
+        publish(wake)
     LOGGER.info("process %s: %s -> %s (version %s)", pk, result.action.value, result.state.value,
                 result.checkpoint_version)
     return result.to_dict()
@@ -77,6 +78,20 @@ def _unstarted(result: StepResult) -> tuple[int, ...]:
     if result.action is not StepAction.BLOCKED:
         return ()
     return tuple(pk for pk in result.awaiting if load_node(pk).process_state is ProcessState.CREATED)
+
+
+def _waiting_caller(result: StepResult) -> int | None:
+    """The caller still waiting on a process that had already ended when this message came.
+
+    A worker killed between a child's final commit and the publish of the wake-up leaves
+    the parent waiting; the redelivered message finds the child ended and wakes it now.
+    """
+    if result.action is not StepAction.ENDED:
+        return None
+    caller = load_node(result.pk).base.attributes.get("caller_pk", None)
+    if caller is None:
+        return None
+    return caller if load_node(caller).process_state is ProcessState.WAITING else None
 
 
 def is_long_running(pk: int) -> bool:
