@@ -27,9 +27,11 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("PROVGRAPH_SERVICES_DIR", REPO / ".services"))
@@ -202,6 +204,27 @@ def _apt_get_install(missing: list[str]) -> None:
         run(sudo + ["apt-get", "update"], env=env)
         run(sudo + ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", *missing],
             env=env)
+
+
+def debian_version(package: str) -> str | None:
+    """The installed version of a Debian package, or None."""
+    proc = run(["dpkg-query", "-W", "-f=${Version}", package], check=False)
+    return proc.stdout.strip() or None
+
+
+def main(service: Any, argv: list[str]) -> int:
+    """Run ``install|start|stop|status`` of a service module from the command line."""
+    actions = {"install": service.install, "start": service.start, "stop": service.stop,
+               "status": lambda: print(service.status())}
+    if len(argv) != 1 or argv[0] not in actions:
+        print(f"usage: {service.__file__} {'|'.join(actions)}", file=sys.stderr)
+        return 2
+    try:
+        actions[argv[0]]()
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _dpkg_installed(package: str) -> bool:

@@ -39,6 +39,7 @@ from _common import (
     Status,
     cache_dir,
     ensure_port_free,
+    main,
     port,
     port_open,
     read_pid,
@@ -228,7 +229,4 @@ def status() -> Status:
 
 
 if __name__ == "__main__":
-    actions = {"install": install, "start": start, "stop": stop, "status": lambda: print(status())}
-    if len(sys.argv) != 2 or sys.argv[1] not in actions:
-        sys.exit(f"usage: {sys.argv[0]} {'|'.join(actions)}")
-    actions[sys.argv[1]]()
+    sys.exit(main(sys.modules[__name__], sys.argv[1:]))

@@ -25,10 +25,11 @@ from pathlib import Path
 
 from _common import (
     HOST,
-    ServiceError,
     Status,
     apt_install,
+    debian_version,
     ensure_port_free,
+    main,
     port,
     port_open,
     read_pid,
@@ -215,19 +216,10 @@ def stop() -> None:
 def status() -> Status:
     """Report whether the package is installed and our node is up."""
     installed = _installed()
-    version = None
-    if installed:
-        proc = run(["dpkg-query", "-W", "-f=${Version}", "rabbitmq-server"], check=False)
-        version = proc.stdout.strip() or None
+    version = debian_version("rabbitmq-server") if installed else None
     running = read_pid(_paths()["pid"]) is not None and port_open(port("rabbitmq"))
     return Status(NAME, installed, running, port("rabbitmq"), version)
 
 
 if __name__ == "__main__":
-    actions = {"install": install, "start": start, "stop": stop, "status": lambda: print(status())}
-    if len(sys.argv) != 2 or sys.argv[1] not in actions:
-        sys.exit(f"usage: {sys.argv[0]} {'|'.join(actions)}")
-    try:
-        actions[sys.argv[1]]()
-    except ServiceError as exc:
-        sys.exit(str(exc))
+    sys.exit(main(sys.modules[__name__], sys.argv[1:]))
