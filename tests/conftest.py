@@ -154,3 +154,49 @@ def neo4j_profile(services_profile):
     profile = load_profile("services")
     yield profile
     orm_backend.reset()
+
+
+BACKENDS = ("neo4j", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def sqlite_profile(tmp_path_factory):
+    """A sqlite + local-repository profile in a session-wide temporary directory, made current on request.
+
+    It lives in its own ``PROVGRAPH_HOME`` so the user's configuration is never touched.
+    """
+    from provgraph.profiles import Config, Profile
+
+    root = tmp_path_factory.mktemp("sqlite-profile")
+    profile = Profile(
+        name="sqlite-tests",
+        storage={"backend": "sqlite", "config": {"path": str(root / "storage.sqlite")}},
+        repository={"backend": "local", "config": {"path": str(root / "repository")}},
+        broker={},
+    )
+    Config(root / "home").store(profile, make_default=True)
+    return profile, root / "home"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_profile(request, monkeypatch):
+    """Run the test once per storage backend, with that backend's profile current.
+
+    Backend-agnostic tests (ORM, QueryBuilder) take this fixture instead of ``neo4j_profile``;
+    the results must be identical on both backends.
+    """
+    from provgraph.orm import backend as orm_backend
+    from provgraph.profiles import load_profile
+
+    if request.param == "neo4j":
+        request.getfixturevalue("neo4j_profile")
+        profile = load_profile("services")
+    else:
+        sqlite, home = request.getfixturevalue("sqlite_profile")
+        monkeypatch.setenv("PROVGRAPH_HOME", str(home))
+        orm_backend.get_backend(sqlite).migrate()
+        profile = load_profile(sqlite.name)
+    yield profile
+    if request.param == "sqlite":
+        monkeypatch.undo()
+        load_profile("services")

@@ -7,7 +7,7 @@ Records are plain dataclasses travelling between the two layers.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from provgraph.storage.entities import (
     ComputerCollection,
     GroupCollection,
     LogCollection,
+    LogRecord,
     UserCollection,
 )
 
@@ -137,6 +138,62 @@ class QueryRunner(ABC):
         """Return the number of rows, ignoring limit and offset."""
 
 
+@dataclass(frozen=True)
+class LeaseRecord:
+    """A claim on a shared resource by one worker until ``expires`` (Unix time, seconds)."""
+
+    key: str
+    owner: str
+    expires: float
+
+
+class ProcessCoordination(ABC):
+    """What the worker fleet needs from a storage besides nodes: guarded step commits and leases.
+
+    Lease keys are strings chosen by the engine, e.g. ``process:<pk>`` (a worker is stepping
+    the process) or ``computer:<pk>:poll`` (the one worker polling that computer's scheduler).
+    Lease times use the database's notion of "now" where it has one, so workers with skewed
+    clocks still agree.
+    """
+
+    @abstractmethod
+    def commit_guarded(self, guards: Mapping[int, int], nodes: Sequence[NodeRecord], links: Sequence[LinkRecord],
+                       updates: Mapping[int, dict[str, Any]], logs: Sequence[LogRecord]) -> dict[int, dict] | None:
+        """Write one process step in ONE transaction, guarded by checkpoint versions.
+
+        The transaction first locks every guarded or updated node and checks that each guarded
+        node's ``checkpoint_version`` attribute (0 when absent) equals ``guards[pk]`` and that it
+        is not sealed. Then it creates ``nodes`` and ``links`` (an end ``-(i + 1)`` is ``nodes[i]``,
+        as in ``nodes.store``; link rules are checked), merges ``updates`` (pk -> attribute values,
+        already JSON-clean) into the stored attributes (setting ``mtime``) and creates ``logs``
+        (their ``node_pk`` may be a ``-(i + 1)`` reference too). Records get their pks only on success.
+
+        :return: the attributes of the guarded nodes after the commit, or None when a guard failed
+            (then nothing was written)
+        :raises LinkRuleError: when a link breaks a provenance rule (nothing is written)
+        """
+
+    @abstractmethod
+    def claim_lease(self, key: str, owner: str, seconds: float, force: bool = False) -> bool:
+        """Take or extend lease ``key`` for ``owner`` until now + ``seconds``; return whether ``owner`` holds it.
+
+        The lease is taken when it is free, expired or already ``owner``'s; with ``force`` it is
+        taken whoever holds it.
+        """
+
+    @abstractmethod
+    def release_lease(self, key: str, owner: str) -> None:
+        """Drop lease ``key`` if ``owner`` still holds it."""
+
+    @abstractmethod
+    def leases(self, prefix: str = "", expired_only: bool = False) -> list[LeaseRecord]:
+        """Return the leases whose key starts with ``prefix`` (only the expired ones if asked)."""
+
+    @abstractmethod
+    def drop_leases(self, keys: Sequence[str]) -> None:
+        """Delete the leases ``keys`` whoever holds them (cleanup of ended work)."""
+
+
 class StorageBackend(ABC):
     """One storage: a graph of nodes and links, plus its entity collections."""
 
@@ -177,6 +234,16 @@ class StorageBackend(ABC):
     @abstractmethod
     def logs(self) -> LogCollection:
         """The log records of processes."""
+
+    @property
+    def coordination(self) -> ProcessCoordination:
+        """Guarded step commits and leases for the worker fleet.
+
+        :raises StorageError: when this backend cannot coordinate workers
+        """
+        from provgraph.exceptions import StorageError
+
+        raise StorageError(f"the {self.name} storage backend cannot coordinate workers")
 
     @abstractmethod
     def migrate(self) -> list[str]:
