@@ -7,7 +7,7 @@ KIT      := $(PYTHON) services/manage.py
 SECRETS  := .services/secrets
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv services-up services-down services-status services-install bench lint clean
+.PHONY: demo test venv services-up services-down services-status services-install tools bench lint clean
 
 venv: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml
 services-install:
 	$(KIT) install
 
+# Debian programs provgraph calls itself (graphviz's dot for `provgraph node graph`)
+tools:
+	$(KIT) install-tools
+
 services-up: venv
 	$(KIT) up
 	$(PG) profile from-services $(SECRETS)
@@ -31,10 +35,10 @@ services-down:
 services-status:
 	$(KIT) status
 
-test: venv services-up
+test: venv tools services-up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-demo: venv services-up
+demo: venv tools services-up
 	$(PG) -p services status
 	$(PY) examples/provenance_demo.py
 

@@ -2,6 +2,7 @@
 """Install, start, stop and report the local services provgraph runs against.
 
 Usage: ``python3 services/manage.py install|up|down|status [service ...]``
+(``install-tools`` installs the Debian tools provgraph itself calls, e.g. graphviz's ``dot``.)
 
 ``up`` installs what is missing (the slow parts in parallel: apt packages,
 the Maven download of Neo4j, the ``go install`` of MinIO), then starts each
@@ -20,9 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ServiceError, Status  # noqa: E402
+from _common import ServiceError, Status, apt_install  # noqa: E402
 
 SERVICES = ("neo4j", "rabbitmq", "minio", "ssh", "slurm")
+#: Debian packages of the programs provgraph runs itself (not services): ``dot`` for ``node graph``
+TOOL_PACKAGES = ("graphviz",)
 
 
 def module(name: str):
@@ -79,7 +82,7 @@ def status(names: list[str]) -> list[Status]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("install", "up", "down", "status"))
+    parser.add_argument("action", choices=("install", "up", "down", "status", "install-tools"))
     parser.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)} (default: all)")
     parser.add_argument("--require-running", action="store_true", help="status: exit 1 unless all run")
     args = parser.parse_args(argv)
@@ -88,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICES)}")
     try:
-        if args.action == "status":
+        if args.action == "install-tools":
+            apt_install(*TOOL_PACKAGES)
+        elif args.action == "status":
             rows = status(names)
             if args.require_running and not all(row.running for row in rows):
                 return 1
