@@ -97,8 +97,8 @@ run.get_node = run_get_node  # type: ignore[attr-defined]
 
 
 def outputs_of_process(process: Process) -> AttributeDict:
-    """The outputs of a process that ran in this interpreter."""
-    return process.outputs if not process.node.is_stored else outputs_of(process.node)
+    """The outputs of a process that ran in this interpreter (its own record of them: no query)."""
+    return process.outputs
 
 
 def run_inline(process_class: type[Process], inputs: Mapping[str, Any]) -> Process:

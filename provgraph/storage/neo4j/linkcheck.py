@@ -26,8 +26,10 @@ NewNodes = dict[int, set[str]]
 def check_endpoints(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes) -> None:
     """Both ends exist, are distinct, and carry the labels their link type demands."""
     pks = sorted({pk for link in links for pk in (link.source, link.target)} - set(new))
-    records = tx.run("UNWIND $pks AS pk MATCH (n:Node {pk: pk}) RETURN n.pk AS pk, labels(n) AS labels", pks=pks)
-    labels = {record["pk"]: set(record["labels"]) for record in records}
+    labels: dict[int, set[str]] = {}
+    if pks:
+        records = tx.run("UNWIND $pks AS pk MATCH (n:Node {pk: pk}) RETURN n.pk AS pk, labels(n) AS labels", pks=pks)
+        labels = {record["pk"]: set(record["labels"]) for record in records}
     labels.update(new)
     for link in links:
         rule = LINK_RULES[link.link_type]
@@ -58,7 +60,7 @@ def check_single_incoming(tx: neo4j.ManagedTransaction, links: Sequence[LinkReco
     batch = Counter((link.target, LINK_RULES[link.link_type].single_incoming) for link in limited)
     # nodes created in this batch have no stored links yet: only older nodes need a look
     items = [{"pk": pk, "types": sorted(t.value for t in types)} for pk, types in batch if pk not in new]
-    stored = {
+    stored = {} if not items else {
         (record["pk"], tuple(record["types"])): record["c"]
         for record in tx.run(
             "UNWIND $items AS it MATCH (t:Node {pk: it.pk}) "
@@ -87,7 +89,7 @@ def check_unique_labels(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord
             continue
         pattern = "(n)<-[r]-()" if end == "target" else "(n)-[r]->()"
         items = [{"type": t, "pk": pk, "label": label} for t, pk, label in batch if pk not in new]
-        records = tx.run(
+        records = [] if not items else tx.run(
             "UNWIND $items AS it MATCH (n:Node {pk: it.pk}) "
             f"RETURN it.type AS type, it.pk AS pk, it.label AS label, "
             f"COUNT {{ {pattern} WHERE type(r) = it.type AND r.label = it.label }} AS c",
@@ -111,18 +113,32 @@ ACYCLIC_FAMILIES = (
 )
 
 
-def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> None:
+def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes | None = None) -> None:
     """After the links were written in this transaction, none of them closes a cycle.
 
     A link s -> t closes a cycle when t already reaches s through links of the
     same family. ``shortestPath`` answers that with a bidirectional breadth-first
     search, visiting each node at most once, so the check stays cheap however
     many paths a dense provenance graph holds.
+
+    When no link of a family points at a node stored before this transaction (the usual
+    step of a process: old inputs -> new calculation -> new outputs), a cycle could only run
+    through new nodes and new links (stored links never lead to a new node), so it is
+    checked on the batch in memory, without a query.
     """
+    new = new or {}
     for family in ACYCLIC_FAMILIES:
-        pairs = [{"s": link.source, "t": link.target} for link in links if link.link_type in family]
-        if not pairs:
+        batch = [link for link in links if link.link_type in family]
+        if not batch:
             continue
+        if all(link.target in new for link in batch):
+            cycle = _cycle_in(batch)
+            if cycle is not None:
+                raise LinkRuleError(
+                    f"rule broken: the graph is acyclic, but a link {cycle.source} -> {cycle.target} closes a cycle"
+                )
+            continue
+        pairs = [{"s": link.source, "t": link.target} for link in batch]
         types = "|".join(sorted(t.value for t in family))
         record = tx.run(
             "UNWIND $pairs AS p MATCH (s:Node {pk: p.s}), (t:Node {pk: p.t}) "
@@ -133,6 +149,31 @@ def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord]) -> 
             raise LinkRuleError(
                 f"rule broken: the graph is acyclic, but a link {record['s']} -> {record['t']} closes a cycle"
             )
+
+
+def _cycle_in(links: Sequence[LinkRecord]) -> LinkRecord | None:
+    """Return a link of ``links`` that lies on a cycle of the graph they form, or None."""
+    outgoing: dict[int, list[LinkRecord]] = {}
+    for link in links:
+        outgoing.setdefault(link.source, []).append(link)
+    done: set[int] = set()
+    for root in list(outgoing):
+        if root in done:
+            continue
+        on_path, stack = {root}, [(root, iter(outgoing.get(root, ())))]
+        while stack:
+            node, edges = stack[-1]
+            link = next(edges, None)
+            if link is None:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+            elif link.target in on_path:
+                return link
+            elif link.target not in done:
+                on_path.add(link.target)
+                stack.append((link.target, iter(outgoing.get(link.target, ()))))
+    return None
 
 
 def validate_before_write(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord],

@@ -232,24 +232,36 @@ def _create_query(tree: tuple[str, ...]) -> str:
 
 
 def _write_nodes_and_links(tx: neo4j.ManagedTransaction, rows: dict, links: list[LinkRecord]) -> None:
-    for tree, props in rows.items():
-        for start in range(0, len(props), BATCH):
-            tx.run(_create_query(tree), rows=props[start:start + BATCH]).consume()
+    _create_nodes(tx, rows)
     if not links:
         return
     new = {props["pk"]: set(tree) for tree, batch in rows.items() for props in batch}
     linkcheck.validate_before_write(tx, links, new)
-    by_type = defaultdict(list)
-    for link in links:
-        by_type[link.link_type].append({"s": link.source, "t": link.target, "label": link.label})
-    for link_type, items in by_type.items():
-        for start in range(0, len(items), BATCH):
-            tx.run(
-                "UNWIND $items AS it MATCH (s:Node {pk: it.s}) MATCH (t:Node {pk: it.t}) "
-                f"CREATE (s)-[:{cypher_names.label(link_type.value)} {{label: it.label}}]->(t)",
-                items=items[start:start + BATCH],
-            ).consume()
-    linkcheck.check_acyclic(tx, links)
+    items = [{"s": link.source, "t": link.target, "type": link.link_type.value, "label": link.label}
+             for link in links]
+    for start in range(0, len(items), BATCH):
+        # one statement for every link type: Neo4j 5.26 takes the type as a (parameter) value
+        tx.run(
+            "UNWIND $items AS it MATCH (s:Node {pk: it.s}) MATCH (t:Node {pk: it.t}) "
+            "CREATE (s)-[:$(it.type) {label: it.label}]->(t)",
+            items=items[start:start + BATCH],
+        ).consume()
+    linkcheck.check_acyclic(tx, links, new)
+
+
+def _create_nodes(tx: neo4j.ManagedTransaction, rows: dict) -> None:
+    """Create the nodes of ``rows`` (class tree -> property rows), in one statement per batch."""
+    if len(rows) == 1:
+        (tree, props), = rows.items()
+        for start in range(0, len(props), BATCH):
+            tx.run(_create_query(tree), rows=props[start:start + BATCH]).consume()
+        return
+    for tree in rows:
+        cypher_names.labels(tree)  # refuses anything but plain identifiers
+    mixed = [{"labels": list(tree), "props": props} for tree, batch in rows.items() for props in batch]
+    for start in range(0, len(mixed), BATCH):
+        tx.run("UNWIND $rows AS row CREATE (n:$(row.labels)) SET n = row.props",
+               rows=mixed[start:start + BATCH]).consume()
 
 
 def _update_node(tx: neo4j.ManagedTransaction, pk: int, fields: dict[str, Any]) -> None:
