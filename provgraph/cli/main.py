@@ -12,6 +12,7 @@ import click
 
 #: command name -> "module:attribute" of its click command
 SUBCOMMANDS = {
+    "computer": "provgraph.cli.cmd_computer:computer",
     "cypher": "provgraph.cli.cmd_query:cypher",
     "node": "provgraph.cli.cmd_node:node",
     "plugin": "provgraph.cli.cmd_plugin:plugin",

@@ -1,0 +1,1 @@
+"""Tools built on the ORM: reaching a computer through its transport, and provenance graph pictures."""
