@@ -13,6 +13,12 @@ from provgraph.orm.bulk import store_graph
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def test_bulk_triples():
     nodes, links = [], []
     for i in range(300):

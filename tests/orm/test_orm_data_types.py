@@ -22,6 +22,12 @@ from provgraph.orm import (
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def test_singlefile_round_trip(tmp_path):
     path = tmp_path / "input.txt"
     path.write_text("line 1\nline 2\n")

@@ -14,6 +14,12 @@ from provgraph.orm.delete import delete_nodes
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def _workflow():
     """x -> calc -> y, called by a workflow that returns y; y feeds calc2 -> z."""
     x = Int(1).store()
@@ -61,13 +67,14 @@ def test_create_backward_can_be_switched_off():
     assert closure == {nodes["z"].pk}
 
 
-def test_cli_dry_run_lists_and_keeps(neo4j_profile):
+def test_cli_dry_run_lists_and_keeps(backend_profile):
     nodes = _workflow()
-    result = CliRunner().invoke(cli, ["-p", "services", "node", "delete", "--dry-run", str(nodes["z"].pk)])
+    profile = backend_profile.name
+    result = CliRunner().invoke(cli, ["-p", profile, "node", "delete", "--dry-run", str(nodes["z"].pk)])
     assert result.exit_code == 0, result.output
     assert f"2 node(s) to delete: {min(nodes['z'].pk, nodes['calc2'].pk)}" in result.output
     load_node(nodes["z"].pk)
-    result = CliRunner().invoke(cli, ["-p", "services", "node", "delete", "--force", str(nodes["z"].pk)])
+    result = CliRunner().invoke(cli, ["-p", profile, "node", "delete", "--force", str(nodes["z"].pk)])
     assert result.exit_code == 0, result.output
     with pytest.raises(NotExistent):
         load_node(nodes["z"].pk)

@@ -14,6 +14,12 @@ from provgraph.orm.groups import Group
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def test_group_members():
     label = f"group-{uuid.uuid4().hex}"
     nodes = [Int(i).store() for i in range(3)]

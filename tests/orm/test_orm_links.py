@@ -11,6 +11,12 @@ from provgraph.orm import CalcFunctionNode, Int, WorkChainNode, WorkFunctionNode
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def _calc_triple():
     x = Int(1).store()
     calc = CalcFunctionNode()

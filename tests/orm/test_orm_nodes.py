@@ -12,6 +12,12 @@ from provgraph.orm import Bool, Data, Dict, Float, Int, List, Str, load_node
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def test_store_assigns_pk_and_load_round_trips():
     node = Dict({"energy": {"total": -1.5, "parts": [1, 2.5, None]}, "name": "H₂O"}, label="water").store()
     assert isinstance(node.pk, int) and node.is_stored
