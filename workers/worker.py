@@ -29,7 +29,8 @@ def main() -> None:
     settings = {**defaults, **queue}
     env = {"PROVGRAPH_CELERY_QUEUE": options.queue,
            "PROVGRAPH_RECONCILE": "1" if settings.get("reconcile", True) else "0",
-           "PROVGRAPH_RECONCILE_INTERVAL": str(settings.get("reconcile_interval", 30))}
+           "PROVGRAPH_RECONCILE_INTERVAL": str(settings.get("reconcile_interval", 30)),
+           "PROVGRAPH_RECONCILE_AFTER": str(settings.get("reconcile_after", 60))}
     if settings.get("profile"):
         env["PROVGRAPH_PROFILE"] = settings["profile"]
     os.environ.update(env)

@@ -66,10 +66,12 @@ def worker_command(index: int, concurrency: int, loglevel: str) -> list[str]:
             "--loglevel", loglevel, "--hostname", f"provgraph-{index}-{os.getpid()}@%h"]
 
 
-def worker_env(profile_name: str, index: int, reconcile: bool) -> dict[str, str]:
-    """The environment of worker ``index`` (profile; reconciler on worker 0 only)."""
+def worker_env(profile_name: str, index: int, reconcile: bool, reconcile_after: float | None = None) -> dict[str, str]:
+    """The environment of worker ``index`` (profile; reconciler on worker 0 only, with its idle time)."""
     env = dict(os.environ, PROVGRAPH_PROFILE=profile_name)
     env["PROVGRAPH_RECONCILE"] = "1" if reconcile and index == 0 else "0"
+    if reconcile_after is not None:
+        env["PROVGRAPH_RECONCILE_AFTER"] = repr(float(reconcile_after))
     return env
 
 
@@ -84,13 +86,16 @@ def worker() -> None:
 @click.option("--loglevel", default="info", show_default=True)
 @click.option("--foreground", is_flag=True, help="Run one worker in this process (containers, systemd).")
 @click.option("--no-reconcile", is_flag=True, help="Do not run the periodic reconciler.")
+@click.option("--reconcile-after", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Idle seconds before the reconciler re-publishes a process "
+                   "[default: $PROVGRAPH_RECONCILE_AFTER or 60].")
 @click.pass_context
 def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreground: bool,
-          no_reconcile: bool) -> None:
+          no_reconcile: bool, reconcile_after: float | None) -> None:
     """Start daemonised worker processes (or one in the foreground)."""
     profile = load_cli_profile(ctx)
     if foreground:
-        os.environ.update(worker_env(profile.name, 0, not no_reconcile))
+        os.environ.update(worker_env(profile.name, 0, not no_reconcile, reconcile_after))
         command = worker_command(0, concurrency, loglevel)
         os.execv(command[0], command)
     directory = workers_dir(profile.name)
@@ -102,7 +107,7 @@ def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreg
         log = open(directory / f"worker-{index}.log", "ab")  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(worker_command(index, concurrency, loglevel), stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                   env=worker_env(profile.name, index, not no_reconcile))
+                                   env=worker_env(profile.name, index, not no_reconcile, reconcile_after))
         log.close()
         (directory / f"worker-{index}.pid").write_text(f"{process.pid}\n")
         started.append((index, process.pid))

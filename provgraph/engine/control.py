@@ -4,7 +4,8 @@
   state, sealed, and then kills every child it called that has not ended. The kill is a
   version-guarded write: a step running at the same time finds its checkpoint stale and
   drops its writes.
-- ``pause`` sets the ``paused`` attribute: :func:`~provgraph.engine.step.advance` refuses to
+- ``pause`` sets the ``paused`` attribute (a version-guarded merge of that one flag, see
+  :func:`set_paused`): :func:`~provgraph.engine.step.advance` refuses to
   step the process (a step already running finishes and commits). ``play`` clears it and
   hands the process back to the submitter, if one is installed, so the workers pick it up.
 """
@@ -16,6 +17,7 @@ from provgraph.engine.launch import get_submitter
 from provgraph.engine.state import ProcessState, check_transition
 from provgraph.engine.unit import Committer, OrmCommitter, UnitOfWork
 from provgraph.exceptions import ValidationError
+from provgraph.orm.backend import get_backend
 from provgraph.orm.nodes.process.process import ProcessNode
 from provgraph.orm.utils import load_node
 
@@ -71,22 +73,39 @@ def _kill_one(pk: int, message: str, committer: Committer) -> bool:
     raise StaleCheckpoint(f"could not kill process {pk}: it kept moving on ({KILL_ATTEMPTS} attempts)")
 
 
+def set_paused(process: ProcessNode | int | str, paused: bool, attempts: int = KILL_ATTEMPTS) -> bool:
+    """Set or clear the ``paused`` flag of a process that has not ended; return whether it changed.
+
+    The flag is written by :meth:`~provgraph.storage.base.ProcessCoordination.commit_guarded`, merged
+    into the stored attributes under the checkpoint version read just before (retried when a step
+    moved it on), so it never rolls back a checkpoint a worker commits at the same time.
+
+    :raises StaleCheckpoint: when the process kept moving on for ``attempts`` tries
+    """
+    pk = _process_node(process).pk
+    coordination = get_backend().coordination
+    for _ in range(attempts):
+        node = load_node(pk)
+        attributes = node.base.attributes
+        if node.process_state.is_terminal or attributes.get("paused", False) == paused:
+            return False
+        guard = {pk: attributes.get("checkpoint_version", 0)}
+        if coordination.commit_guarded(guard, [], [], {pk: {"paused": paused}}, []) is not None:
+            return True
+    raise StaleCheckpoint(f"could not {'pause' if paused else 'play'} process {pk}: it kept moving on")
+
+
 def pause(process: ProcessNode | int | str) -> bool:
     """Pause a process that has not ended; return whether it was paused by this call."""
-    node = _process_node(process)
-    if node.process_state.is_terminal or node.base.attributes.get("paused", False):
-        return False
-    node.base.attributes.set("paused", True)
-    return True
+    return set_paused(process, True)
 
 
 def play(process: ProcessNode | int | str) -> bool:
     """Resume a paused process (handing it to the submitter if one is installed); return whether it was paused."""
-    node = _process_node(process)
-    if node.process_state.is_terminal or not node.base.attributes.get("paused", False):
+    pk = _process_node(process).pk
+    if not set_paused(pk, False):
         return False
-    node.base.attributes.set("paused", False)
     submitter = get_submitter()
     if submitter is not None:
-        submitter(node.pk)
+        submitter(pk)
     return True

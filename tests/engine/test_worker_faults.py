@@ -3,8 +3,9 @@
 (a) SIGKILL of a worker and (c) duplicated delivery are in ``test_worker_fleet.py``.
 
 The fleet here is two ``provgraph worker start`` workers on a queue of their own, started with
-``--no-reconcile``: the worker's periodic reconciler only re-publishes processes idle for 60 s
-(not configurable), far beyond this test's budget, so the test runs the same reconcile pass itself
+``--no-reconcile``: the worker's periodic reconciler would re-publish every lost process of the shared
+database to this test's queue (``--reconcile-after`` only sets how idle they must be), so the test runs
+the same reconcile pass itself
 (``outbox.reconcile`` limited to its own processes, ``older_than`` a few seconds) while it waits —
 what an operator or a cron ``provgraph worker reconcile`` does after a broker outage. Limiting the
 pass to its own pks keeps it from publishing other sessions' processes to the test queue.

@@ -198,8 +198,9 @@ def test_sigkill_a_worker_mid_flight(celery_submit):
 
 
 def _lease_owner(pk: int) -> str | None:
-    rows = get_backend().cypher("MATCH (l:_ProcessLease {pk: $pk}) RETURN l.owner", {"pk": pk})[1]
-    return rows[0][0] if rows else None
+    key = f"process:{pk}"
+    owners = [lease.owner for lease in get_backend().coordination.leases(key) if lease.key == key]
+    return owners[0] if owners else None
 
 
 def _restart_all(directory: Path) -> None:

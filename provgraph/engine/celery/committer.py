@@ -1,17 +1,17 @@
-"""The atomic committer the workers use: one Neo4j write transaction per step.
+"""The atomic committer the workers use: one storage transaction per step.
 
 :class:`AtomicCommitter` implements :class:`provgraph.engine.unit.Committer` on top of
-:meth:`provgraph.storage.neo4j.backend.Neo4jBackend.commit_guarded`: the process node is
-write-locked, its ``checkpoint_version`` checked against the version the step started from,
-and the step's new nodes, links, process attributes and log records are written together in
-the same transaction. A duplicated or redelivered task therefore finds the version moved on,
-gets :class:`~provgraph.engine.exceptions.StaleCheckpoint`, and writes nothing.
+:meth:`provgraph.storage.base.ProcessCoordination.commit_guarded` (``backend.coordination``):
+the process node is locked, its ``checkpoint_version`` checked against the version the step
+started from, and the step's new nodes, links, process attributes and log records are written
+together in the same transaction. A duplicated or redelivered task therefore finds the version
+moved on, gets :class:`~provgraph.engine.exceptions.StaleCheckpoint`, and writes nothing.
+Every backend the workers run on provides the coordination (neo4j, sqlite); one that does not
+raises :class:`~provgraph.exceptions.StorageError` rather than committing unguarded.
 
-On a backend without ``commit_guarded`` (sqlite) it falls back to the non-atomic
-:class:`~provgraph.engine.unit.OrmCommitter`.
-
-:func:`set_paused` (used by ``provgraph process pause|play``) writes the ``paused`` flag through
-the same locked merge, so it cannot roll back a checkpoint that a worker commits meanwhile.
+:func:`set_paused` (used by ``provgraph process pause|play`` and :mod:`provgraph.engine.control`)
+writes the ``paused`` flag through the same guarded merge, so it cannot roll back a checkpoint
+that a worker commits meanwhile.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from provgraph.common.json import clean_value
 from provgraph.common.links import LinkRecord, LinkType
 from provgraph.engine.exceptions import StaleCheckpoint
-from provgraph.engine.unit import OrmCommitter, UnitOfWork
+from provgraph.engine.unit import UnitOfWork
 from provgraph.exceptions import StoringError
 from provgraph.orm.backend import get_backend
 from provgraph.orm.nodes.links import validate_link_label
@@ -40,9 +40,7 @@ class AtomicCommitter:
         :raises StaleCheckpoint: when a guarded version moved or the process is sealed (nothing is written)
         :raises LinkRuleError: when a link breaks a provenance rule (nothing is written)
         """
-        backend = get_backend()
-        if not hasattr(backend, "commit_guarded"):
-            return OrmCommitter().commit(work, guards)
+        coordination = get_backend().coordination
         nodes = list(work.nodes.values())
         for node in nodes:
             node._validate()
@@ -51,7 +49,7 @@ class AtomicCommitter:
         updates = {node.pk: clean_value(dict(values), kind="attribute") for node, values in work.updates.values()}
         logs = [LogRecord(node_pk=_end(index, log.node), message=log.message, levelname=log.levelname,
                           loggername=log.loggername) for log in work.logs]
-        fresh = backend.commit_guarded(dict(guards), [node._record for node in nodes], links, updates, logs)
+        fresh = coordination.commit_guarded(dict(guards), [node._record for node in nodes], links, updates, logs)
         if fresh is None:
             raise StaleCheckpoint(f"process(es) {sorted(guards)} moved on: the step's writes were dropped")
         return fresh
@@ -70,26 +68,12 @@ def _link(index: dict[str, int], source: Node, target: Node, link_type: LinkType
 
 
 def set_paused(pk: int, paused: bool, attempts: int = 10) -> bool:
-    """Pause (or play) process ``pk`` with a locked merge of the one ``paused`` attribute; return whether it changed.
+    """Pause (or play) process ``pk`` with a guarded merge of the one ``paused`` attribute; return whether it changed.
 
-    Unlike a read-modify-write of the whole attributes section, this cannot undo a step that
-    commits at the same time (the step keeps running and commits; the flag survives its commit).
-    Ended processes are left alone. Falls back to :mod:`provgraph.engine.control` without Neo4j.
+    The same as :func:`provgraph.engine.control.set_paused` (kept here for the CLI's imports).
 
     :raises StaleCheckpoint: when the process kept moving on for ``attempts`` tries
     """
     from provgraph.engine import control
-    from provgraph.orm.utils import load_node
 
-    backend = get_backend()
-    if not hasattr(backend, "commit_guarded"):
-        return control.pause(pk) if paused else control.play(pk)
-    for _ in range(attempts):
-        node = control._process_node(pk)
-        attributes = node.base.attributes
-        if node.process_state.is_terminal or attributes.get("paused", False) == paused:
-            return False
-        guard = {node.pk: attributes.get("checkpoint_version", 0)}
-        if backend.commit_guarded(guard, [], [], {node.pk: {"paused": paused}}, []) is not None:
-            return True
-    raise StaleCheckpoint(f"could not {'pause' if paused else 'play'} process {load_node(pk).pk}: it kept moving on")
+    return control.set_paused(pk, paused, attempts)

@@ -15,8 +15,13 @@ re-publishing them all would only flood the queue); and, at any time,
   expired: that worker died after acking.
 
 :class:`Reconciler` runs it periodically in a daemon thread of the worker's main process
-(``provgraph worker start`` enables it unless ``--no-reconcile``); ``provgraph worker reconcile``
-runs one pass.
+(``provgraph worker start`` enables it unless ``--no-reconcile``); ``older_than`` comes from
+``provgraph worker start --reconcile-after SECONDS``, ``$PROVGRAPH_RECONCILE_AFTER`` or the fleet
+config's ``reconcile_after`` (default 60 s). ``provgraph worker reconcile`` runs one pass.
+
+Everything goes through the storage interface, so it works on every backend: the candidates are
+QueryBuilder queries on :class:`~provgraph.orm.ProcessNode`, the leases come from
+``backend.coordination``.
 """
 
 from __future__ import annotations
@@ -29,31 +34,89 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from provgraph.common.states import TERMINAL_STATES
+from provgraph.engine.celery.tasks import PROCESS_LEASE_PREFIX, lease_key
 from provgraph.orm.backend import get_backend
 from provgraph.orm.utils import load_node
 
 LOGGER = logging.getLogger(__name__)
 
-_CANDIDATES = (
-    # only processes the engine launched carry a process_type a worker can rebuild them from
-    "MATCH (n:ProcessNode) WHERE n.`attributes.process_state` = $state AND n.mtime < $before "
-    "AND n.`attributes.process_type` IS NOT NULL "
-    "AND n.ctime >= $since AND coalesce(n.`attributes.paused`, false) = false "
-    "AND (size($only) = 0 OR n.pk IN $only) RETURN n.pk ORDER BY n.pk LIMIT $limit"
-)
-_EXPIRED = (
-    "MATCH (l:_ProcessLease) WHERE l.expires < datetime() AND (size($only) = 0 OR l.pk IN $only) "
-    "MATCH (n:ProcessNode {pk: l.pk}) WHERE NOT n.`attributes.process_state` IN $terminal "
-    "RETURN n.pk ORDER BY n.pk LIMIT $limit"
-)
-_ENDED_LEASES = (
-    "MATCH (l:_ProcessLease) OPTIONAL MATCH (n:ProcessNode {pk: l.pk}) "
-    "WITH l, n WHERE n IS NULL OR n.`attributes.process_state` IN $terminal DELETE l"
-)
+#: environment variable: seconds a process must have been idle before the worker's reconciler re-publishes it
+RECONCILE_AFTER_ENV = "PROVGRAPH_RECONCILE_AFTER"
+DEFAULT_RECONCILE_AFTER = 60.0
 
 
-def _pks(query: str, **params: Any) -> list[int]:
-    return [row[0] for row in get_backend().cypher(query, params)[1]]
+def reconcile_after() -> float:
+    """The idle time before re-publishing (``$PROVGRAPH_RECONCILE_AFTER`` seconds, default 60).
+
+    :raises ConfigurationError: when the variable is not a non-negative number
+    """
+    from provgraph.exceptions import ConfigurationError
+
+    raw = os.environ.get(RECONCILE_AFTER_ENV) or str(DEFAULT_RECONCILE_AFTER)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ConfigurationError(f"${RECONCILE_AFTER_ENV} must be a number of seconds >= 0, not {raw!r}")
+    return value
+
+
+def _candidates(state: str, before: datetime, since: datetime, only: Sequence[int], limit: int) -> list[int]:
+    """Processes in ``state``, unchanged since ``before``, created since ``since``, not paused, launched by the engine.
+
+    Only processes the engine launched carry a ``process_type`` a worker can rebuild them from.
+    """
+    from provgraph.orm import ProcessNode, QueryBuilder
+
+    filters: dict[str, Any] = {
+        "attributes.process_state": state, "mtime": {"<": before}, "ctime": {">=": since},
+        "attributes": {"has_key": "process_type"}, "attributes.paused": {"!==": True},
+    }
+    if only:
+        filters["pk"] = {"in": [int(pk) for pk in only]}
+    qb = QueryBuilder().append(ProcessNode, tag="p", filters=filters, project="pk")
+    return [int(pk) for pk in qb.order_by({"p": {"pk": "asc"}}).limit(limit).all(flat=True)]
+
+
+def _states(pks: Sequence[int]) -> dict[int, str | None]:
+    """The process state of each existing process among ``pks``."""
+    from provgraph.orm import ProcessNode, QueryBuilder
+
+    if not pks:
+        return {}
+    qb = QueryBuilder().append(ProcessNode, filters={"pk": {"in": list(pks)}},
+                               project=["pk", "attributes.process_state"])
+    return {int(pk): state for pk, state in qb.all()}
+
+
+def _lease_pks(expired_only: bool) -> list[int]:
+    """The pks of the processes with a worker lease (``process:<pk>``), the expired ones only if asked."""
+    pks = []
+    for lease in get_backend().coordination.leases(PROCESS_LEASE_PREFIX, expired_only=expired_only):
+        suffix = lease.key[len(PROCESS_LEASE_PREFIX):]
+        if suffix.isdigit():
+            pks.append(int(suffix))
+    return pks
+
+
+def expired_leases(only: Sequence[int] = (), limit: int = 1000) -> list[int]:
+    """Processes not ended whose worker lease expired (their worker died after acking)."""
+    pks = _lease_pks(expired_only=True)
+    if only:
+        pks = [pk for pk in pks if pk in set(only)]
+    terminal = {state.value for state in TERMINAL_STATES}
+    return sorted(pk for pk, state in _states(pks).items() if state not in terminal)[:limit]
+
+
+def drop_ended_leases() -> list[str]:
+    """Drop the process leases of processes that ended or are gone (left by dead workers); return their keys."""
+    pks = _lease_pks(expired_only=False)
+    states = _states(pks)
+    terminal = {state.value for state in TERMINAL_STATES}
+    keys = [lease_key(pk) for pk in pks if pk not in states or states[pk] in terminal]
+    get_backend().coordination.drop_leases(keys)
+    return keys
 
 
 def queue_is_empty(queue: str | None = None) -> bool:
@@ -77,7 +140,7 @@ def awaited_all_ended(pk: int) -> bool:
     return True
 
 
-def find_lost(older_than: float = 60.0, since: datetime | None = None, only: Sequence[int] = (),
+def find_lost(older_than: float = DEFAULT_RECONCILE_AFTER, since: datetime | None = None, only: Sequence[int] = (),
               limit: int = 1000, check_queue: Callable[[], bool] = queue_is_empty) -> list[int]:
     """The pks :func:`reconcile` would publish (see the module docstring).
 
@@ -88,15 +151,14 @@ def find_lost(older_than: float = 60.0, since: datetime | None = None, only: Seq
     before = datetime.now(timezone.utc) - timedelta(seconds=older_than)
     window = float(os.environ.get("PROVGRAPH_RECONCILE_WINDOW", 86400))
     since = since or datetime.now(timezone.utc) - timedelta(seconds=window)
-    common = {"before": before, "since": since, "only": [int(pk) for pk in only], "limit": limit}
-    lost = _pks(_EXPIRED, only=common["only"], limit=limit, terminal=[s.value for s in TERMINAL_STATES])
+    lost = expired_leases(only, limit)
     if check_queue():
-        lost += _pks(_CANDIDATES, state="created", **common)
-        lost += [pk for pk in _pks(_CANDIDATES, state="waiting", **common) if awaited_all_ended(pk)]
+        lost += _candidates("created", before, since, only, limit)
+        lost += [pk for pk in _candidates("waiting", before, since, only, limit) if awaited_all_ended(pk)]
     return list(dict.fromkeys(lost))
 
 
-def reconcile(older_than: float = 60.0, since: datetime | None = None, only: Sequence[int] = (),
+def reconcile(older_than: float = DEFAULT_RECONCILE_AFTER, since: datetime | None = None, only: Sequence[int] = (),
               limit: int = 1000) -> list[int]:
     """Publish again the processes that nobody will advance otherwise; return their pks.
 
@@ -104,7 +166,7 @@ def reconcile(older_than: float = 60.0, since: datetime | None = None, only: Seq
     """
     from provgraph.engine.celery.tasks import publish
 
-    get_backend().cypher(_ENDED_LEASES, {"terminal": [state.value for state in TERMINAL_STATES]}, write=True)
+    drop_ended_leases()
     lost = find_lost(older_than, since, only, limit)
     for pk in lost:
         publish(pk)
@@ -116,7 +178,7 @@ def reconcile(older_than: float = 60.0, since: datetime | None = None, only: Seq
 class Reconciler:
     """Calls :func:`reconcile` every ``interval`` seconds in a daemon thread until stopped."""
 
-    def __init__(self, interval: float = 30.0, older_than: float = 60.0) -> None:
+    def __init__(self, interval: float = 30.0, older_than: float = DEFAULT_RECONCILE_AFTER) -> None:
         self.interval, self.older_than = interval, older_than
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="provgraph-reconciler")

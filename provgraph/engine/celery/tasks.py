@@ -31,6 +31,8 @@ TASK = "provgraph.advance_process"
 LONG_TASK = "provgraph.advance_long_process"
 #: seconds a lease lives without renewal (``$PROVGRAPH_LEASE_SECONDS``); the heartbeat renews it every third
 LEASE_SECONDS = 120
+#: key prefix of the process leases (``process:<pk>``)
+PROCESS_LEASE_PREFIX = "process:"
 
 LOGGER = logging.getLogger(__name__)
 
@@ -120,14 +122,21 @@ def install_submitter() -> None:
     set_submitter(publish)
 
 
-class Lease:
-    """A renewed claim on a process while a worker steps it (``(:_ProcessLease {pk, owner, expires})``).
+def lease_key(pk: int) -> str:
+    """The coordination lease key of a worker stepping process ``pk``."""
+    return f"{PROCESS_LEASE_PREFIX}{int(pk)}"
 
-    The reconciler re-publishes a running process whose lease expired (its worker died).
+
+class Lease:
+    """A renewed claim ``process:<pk>`` on a process while a worker steps it (``backend.coordination``).
+
+    The reconciler re-publishes a running process whose lease expired (its worker died). The
+    claim is forced: a redelivered long step takes the process over from a dead worker at once.
     """
 
     def __init__(self, pk: int, seconds: float | None = None) -> None:
         self.pk = pk
+        self.key = lease_key(pk)
         self.seconds = float(os.environ.get("PROVGRAPH_LEASE_SECONDS", LEASE_SECONDS)) if seconds is None else seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self._stop = threading.Event()
@@ -135,15 +144,11 @@ class Lease:
 
     def renew(self) -> None:
         """Write (or extend) the lease."""
-        get_backend().cypher(
-            "MERGE (l:_ProcessLease {pk: $pk}) SET l.owner = $owner, "
-            "l.expires = datetime() + duration({seconds: $seconds})",
-            {"pk": self.pk, "owner": self.owner, "seconds": self.seconds}, write=True)
+        get_backend().coordination.claim_lease(self.key, self.owner, self.seconds, force=True)
 
     def release(self) -> None:
         """Drop the lease (only if this worker still owns it)."""
-        get_backend().cypher("MATCH (l:_ProcessLease {pk: $pk, owner: $owner}) DELETE l",
-                             {"pk": self.pk, "owner": self.owner}, write=True)
+        get_backend().coordination.release_lease(self.key, self.owner)
 
     def _beat(self) -> None:
         while not self._stop.wait(self.seconds / 3):

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from provgraph.common.links import LinkRecord
 from provgraph.exceptions import StorageMigrationError
-from provgraph.storage.base import NodeRecord, StorageBackend, StorageInfo
+from provgraph.storage.base import StorageBackend, StorageInfo
 from provgraph.storage.neo4j import migrator
+from provgraph.storage.neo4j.coordination import Neo4jCoordination
 from provgraph.storage.neo4j.driver import open_driver, translate_errors
 from provgraph.storage.neo4j.entities import Neo4jEntities
 from provgraph.storage.neo4j.nodes import Neo4jNodes
 from provgraph.storage.neo4j.querying import Neo4jQueries
-
-if TYPE_CHECKING:
-    import neo4j
-
-    from provgraph.storage.entities import LogRecord
 
 
 class Neo4jBackend(StorageBackend):
@@ -40,6 +32,8 @@ class Neo4jBackend(StorageBackend):
         self._nodes = Neo4jNodes(self._driver, self._database, config["uri"])
         self._entities = Neo4jEntities(self._driver, self._database, config["uri"])
         self._queries = Neo4jQueries(self._driver, self._database, config["uri"])
+        self._coordination = Neo4jCoordination(self._driver, self._database, config["uri"], self._nodes,
+                                               self._entities)
         if check_schema:
             self._require_current_schema()
 
@@ -115,79 +109,7 @@ class Neo4jBackend(StorageBackend):
     def close(self) -> None:
         self._driver.close()
 
-    def commit_guarded(self, guards: Mapping[int, int], nodes: Sequence[NodeRecord], links: Sequence[LinkRecord],
-                       updates: Mapping[int, dict[str, Any]], logs: Sequence[LogRecord]) -> dict[int, dict] | None:
-        """Write one process step in ONE write transaction, guarded by checkpoint versions (engine use).
-
-        The transaction first write-locks every guarded or updated node (in pk order) and checks that
-        each guarded node's ``checkpoint_version`` attribute (0 when absent) equals ``guards[pk]`` and
-        that it is not sealed. Then it creates ``nodes`` and ``links`` (an end ``-(i + 1)`` is
-        ``nodes[i]``, as in ``nodes.store``; link rules are checked), merges ``updates`` (pk ->
-        attribute values, already JSON-clean) into the stored attributes (setting ``mtime``) and creates
-        ``logs`` (their ``node_pk`` may be a ``-(i + 1)`` reference too). Records get their pks only on
-        success.
-
-        :return: the attributes of the guarded nodes after the commit, or None when a guard failed
-            (then nothing was written)
-        :raises LinkRuleError: when a link breaks a provenance rule (nothing is written)
-        """
-        from provgraph.storage.neo4j.driver import translate_errors
-
-        pks = self._nodes._pks.take(len(nodes)) if nodes else []
-        log_pks = self._entities.logs._ctx.new_pks(self._entities.logs._pks, len(logs)) if logs else []
-        resolved_logs = [replace(log, node_pk=_ref(log.node_pk, pks), pk=pk) for log, pk in zip(logs, log_pks,
-                                                                                                  strict=True)]
-        args = (dict(guards), _rows(nodes, pks), [_resolve_link(link, pks) for link in links], dict(updates),
-                resolved_logs)
-        with translate_errors(self._config["uri"]), self._driver.session(database=self._database) as session:
-            fresh = session.execute_write(_guarded_step, *args)
-        if fresh is not None:
-            for node, pk in zip(nodes, pks, strict=True):
-                node.pk = pk
-            for log, resolved in zip(logs, resolved_logs, strict=True):
-                log.pk = resolved.pk
-        return fresh
-
-
-def _ref(ref: int, pks: list[int]) -> int:
-    return pks[-ref - 1] if ref < 0 else ref
-
-
-def _resolve_link(link: LinkRecord, pks: list[int]) -> LinkRecord:
-    return LinkRecord(_ref(link.source, pks), _ref(link.target, pks), link.link_type, link.label)
-
-
-def _rows(nodes: Sequence[NodeRecord], pks: list[int]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    from provgraph.storage.neo4j.nodes import to_properties
-
-    rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for node, pk in zip(nodes, pks, strict=True):
-        rows.setdefault(node.labels, []).append({**to_properties(replace(node, pk=pk))})
-    return rows
-
-
-def _guarded_step(tx: neo4j.ManagedTransaction, guards: dict[int, int], rows: dict, links: list[LinkRecord],
-                  updates: dict[int, dict[str, Any]], logs: list[LogRecord]) -> dict[int, dict] | None:
-    """The transaction function of :meth:`Neo4jBackend.commit_guarded`; None (rolled back) when stale."""
-    from provgraph.storage.neo4j import models
-    from provgraph.storage.neo4j.entities import _create_logs
-    from provgraph.storage.neo4j.nodes import _update_node, _write_nodes_and_links
-    from provgraph.storage.neo4j.properties import unflatten
-
-    current: dict[int, dict[str, Any]] = {}
-    for pk in sorted(set(guards) | set(updates)):
-        # write-lock first (SET), then read: the read sees the latest committed state (no lost update)
-        tx.run("MATCH (n:Node {pk: $pk}) SET n._lock = true REMOVE n._lock", pk=pk).consume()
-        record = tx.run("MATCH (n:Node {pk: $pk}) RETURN n", pk=pk).single()
-        current[pk] = unflatten("attributes", dict(record["n"].items())) if record else {}
-    for pk, expected in guards.items():
-        if current[pk].get("checkpoint_version", 0) != expected or current[pk].get("sealed", False):
-            return None
-    _write_nodes_and_links(tx, rows, links)
-    for pk, values in updates.items():
-        current[pk] = {**current[pk], **values}
-        _update_node(tx, pk, {"attributes": current[pk], "mtime": datetime.now(timezone.utc)})
-    if logs:
-        rows_of_logs = [{"node": log.node_pk, "props": models.properties_of(log)} for log in logs]
-        _create_logs(tx, list(dict.fromkeys(log.node_pk for log in logs)), rows_of_logs)
-    return {pk: current[pk] for pk in guards}
+    @property
+    def coordination(self) -> Neo4jCoordination:
+        """Guarded step commits and leases for the worker fleet (:mod:`provgraph.storage.neo4j.coordination`)."""
+        return self._coordination
