@@ -29,8 +29,8 @@ def computer() -> None:
     """Set up, configure and test the computers CalcJobs run on."""
 
 
-def _load_computer(label: str) -> Any:
-    """The stored computer ``label``, or a usage error naming the known ones."""
+def load_computer(label: str) -> Any:
+    """The stored computer ``label``; a usage error naming the known ones when there is none."""
     from provgraph.exceptions import NotExistent
     from provgraph.orm import Computer
 
@@ -132,7 +132,7 @@ def configure() -> None:
 def _store_configuration(label: str, transport_type: str, settings: dict[str, Any]) -> None:
     from provgraph.orm import User
 
-    target = _load_computer(label)
+    target = load_computer(label)
     if target.transport_type != transport_type:
         raise click.UsageError(f"computer {label!r} uses transport {target.transport_type}, not {transport_type}")
     with provgraph_errors():
@@ -208,7 +208,7 @@ def configure_show(ctx: click.Context, label: str) -> None:
     """Print the current user's transport settings of computer LABEL."""
     load_cli_profile(ctx)
     with provgraph_errors():
-        settings = _load_computer(label).get_configuration()
+        settings = load_computer(label).get_configuration()
     click.echo(json.dumps(settings, indent=2, sort_keys=True))
 
 
@@ -220,7 +220,7 @@ def test_computer(ctx: click.Context, label: str) -> None:
     load_cli_profile(ctx)
     from provgraph.tools.computers import check_computer
 
-    target = _load_computer(label)
+    target = load_computer(label)
     click.echo(f"Testing computer {label!r} ({target.transport_type}, {target.scheduler_type})")
     results = check_computer(target)
     for result in results:
@@ -267,7 +267,7 @@ def show(ctx: click.Context, label: str) -> None:
     load_cli_profile(ctx)
     from provgraph.exceptions import NotExistent
 
-    target = _load_computer(label)
+    target = load_computer(label)
     rows = [("pk", target.pk), ("uuid", target.uuid), ("label", target.label), ("hostname", target.hostname),
             ("description", target.description), ("transport", target.transport_type),
             ("scheduler", target.scheduler_type), ("work directory", target.workdir),
@@ -291,7 +291,7 @@ def delete(ctx: click.Context, label: str, force: bool) -> None:
     load_cli_profile(ctx)
     from provgraph.orm.backend import get_backend
 
-    target = _load_computer(label)
+    target = load_computer(label)
     if not force:
         click.confirm(f"delete computer {label!r} and every user's settings for it?", abort=True)
     with provgraph_errors():

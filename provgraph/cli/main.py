@@ -12,6 +12,7 @@ import click
 
 #: command name -> "module:attribute" of its click command
 SUBCOMMANDS = {
+    "code": "provgraph.cli.cmd_code:code",
     "computer": "provgraph.cli.cmd_computer:computer",
     "cypher": "provgraph.cli.cmd_query:cypher",
     "node": "provgraph.cli.cmd_node:node",
