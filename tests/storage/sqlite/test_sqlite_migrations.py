@@ -1,0 +1,90 @@
+"""provgraph.storage.sqlite.migrations: fresh files, idempotent migration, old and newer schemas."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from provgraph.exceptions import StorageMigrationError, UnreachableStorage
+from provgraph.plugins import load_plugin
+from provgraph.storage.sqlite import migrations, schema
+from provgraph.storage.sqlite.backend import SqliteBackend
+
+
+def _set_version(path, version) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE settings SET value = ? WHERE key = 'schema_version'", (str(version),))
+
+
+def _tables(path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows if not name.startswith("sqlite_")}
+
+
+def test_fresh_file_gets_the_current_schema_on_open(sqlite_path):
+    backend = SqliteBackend({"path": str(sqlite_path)})
+    try:
+        assert _tables(sqlite_path) == set(schema.metadata.tables)
+        assert backend.schema_version() == migrations.code_version() == schema.SCHEMA_VERSION
+        assert backend.migrate() == []  # idempotent: nothing left to apply
+        assert backend.migrate() == []
+        info = backend.info()
+        assert (info.backend, info.location, info.schema_version) == ("core.sqlite", str(sqlite_path), 1)
+        assert (info.nodes_by_type, info.links_by_type, info.repository_keys) == ({}, {}, 0)
+    finally:
+        backend.close()
+
+
+def test_migrate_applies_each_step_once(sqlite_path):
+    backend = SqliteBackend({"path": str(sqlite_path)}, check_schema=False)
+    try:
+        assert backend.schema_version() == 0 and _tables(sqlite_path) == set()
+        assert backend.migrate() == ["0001_initial"]
+        assert backend.migrate() == []
+        assert backend.schema_version() == 1
+    finally:
+        backend.close()
+
+
+def test_older_schema_is_refused_until_migrated(sqlite_path):
+    SqliteBackend({"path": str(sqlite_path)}).close()
+    _set_version(sqlite_path, 0)
+    with pytest.raises(StorageMigrationError, match="provgraph storage migrate"):
+        SqliteBackend({"path": str(sqlite_path)})
+    backend = SqliteBackend({"path": str(sqlite_path)}, check_schema=False)
+    assert backend.migrate() == ["0001_initial"]  # create_all keeps the existing tables
+    backend.close()
+    SqliteBackend({"path": str(sqlite_path)}).close()
+
+
+def test_newer_schema_is_refused_and_left_alone(sqlite_path):
+    SqliteBackend({"path": str(sqlite_path)}).close()
+    _set_version(sqlite_path, 99)
+    with pytest.raises(StorageMigrationError, match="version 99"):
+        SqliteBackend({"path": str(sqlite_path)})
+    backend = SqliteBackend({"path": str(sqlite_path)}, check_schema=False)
+    try:
+        with pytest.raises(StorageMigrationError, match="upgrade provgraph"):
+            backend.migrate()
+        assert backend.schema_version() == 99
+    finally:
+        backend.close()
+
+
+def test_bad_config_and_bad_file_are_clear_errors(tmp_path):
+    with pytest.raises(UnreachableStorage, match="path"):
+        SqliteBackend({})
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database file at all" * 100)
+    with pytest.raises(UnreachableStorage, match="garbage.sqlite"):
+        SqliteBackend({"path": str(garbage)})
+
+
+def test_entry_point_and_pragmas(sqlite_backend):
+    assert load_plugin("storage", "core.sqlite") is SqliteBackend
+    with sqlite_backend.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
