@@ -1,0 +1,317 @@
+"""Import: merge an archive into the current profile, whatever its backend.
+
+Everything is written through the backend-neutral interfaces (``nodes.store`` with links
+naming new nodes by ``-(i + 1)``, the entity collections, the repository), so a neo4j and
+an sqlite profile import alike. The rules:
+
+- nodes are matched by uuid: a node already stored is never changed (only its extras, per
+  ``extras_policy``), a new one is stored with a new pk; links are added when at least one
+  end is new to the profile (the stored provenance of nodes already there is left as it is);
+- groups are matched by uuid (a new group whose label is taken gets a suffix), and gain the
+  archive's members; comments and logs are matched by uuid; users by email; computers by uuid,
+  then by label;
+- importing the same archive twice adds nothing the second time.
+
+The archive is checked completely first (:func:`provgraph.archive.source.check_rows` and the
+checks of :class:`OpenedArchive`), so a broken archive is refused before anything is written.
+If writing fails midway (e.g. a link would break a rule against what the profile holds), what
+was written is undone and :class:`ArchiveError` is raised: an import is all or nothing (users
+it created are kept, being harmless; repository objects it stored stay unreferenced until
+``provgraph storage maintain``).
+
+Streaming: nodes are read from the archive in pk order, a batch at a time; the map from
+archive pks to profile pks lives in a table of the scratch copy of the archive's database,
+so memory does not grow with the archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+
+from provgraph.archive import rows
+from provgraph.archive.database import translated
+from provgraph.archive.format import DEFAULT_LIMITS, Limits
+from provgraph.archive.journal import Journal
+from provgraph.archive.progress import SILENT, Progress
+from provgraph.archive.source import OpenedArchive, check_rows
+from provgraph.common.links import LinkRecord
+from provgraph.exceptions import ArchiveError, MultipleObjectsError, NotExistent, ProvgraphError
+from provgraph.orm.backend import get_backend, get_repository
+from provgraph.orm.nodes.node import Node
+from provgraph.orm.querybuilder import QueryBuilder
+from provgraph.storage.base import StorageBackend
+from provgraph.storage.sqlite import schema
+
+BATCH = 2000
+
+#: what happens to the extras of a node that is already stored
+EXTRAS_POLICIES = {
+    "keep": "leave the stored extras as they are",
+    "merge": "add the archive's keys the stored extras lack (stored values win)",
+    "overwrite": "add the archive's keys, its values replacing stored ones (other stored keys kept)",
+    "mirror": "replace the stored extras by the archive's",
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import added to the profile (all zero for an archive imported before)."""
+
+    nodes_new: int = 0
+    nodes_existing: int = 0
+    links_new: int = 0
+    groups_new: int = 0
+    group_members_new: int = 0
+    comments_new: int = 0
+    logs_new: int = 0
+    extras_updated: int = 0
+    objects_new: int = 0
+    computers_new: int = 0
+    renamed_groups: dict[str, str] = field(default_factory=dict)
+
+
+def import_archive(path: Path | str, *, extras_policy: str = "merge", progress: Progress = SILENT,
+                   batch_size: int = BATCH, limits: Limits = DEFAULT_LIMITS) -> ImportReport:
+    """Merge the archive at ``path`` into the current profile; return what was added.
+
+    :param extras_policy: one of :data:`EXTRAS_POLICIES`
+    :raises ArchiveError: when the archive is broken, unsafe or unsupported, or when importing it would
+        break a rule against what the profile holds (then nothing was imported)
+    """
+    if extras_policy not in EXTRAS_POLICIES:
+        raise ArchiveError(f"unknown extras policy {extras_policy!r}; choose one of {', '.join(EXTRAS_POLICIES)}")
+    try:
+        progress.start("checking the archive", None)
+        with OpenedArchive(path, limits=limits) as archive:
+            check_rows(archive)
+            return _Importer(archive, extras_policy, progress, batch_size).run()
+    finally:
+        progress.finish()
+
+
+class _Importer:
+    """One import run: the archive, the target backend, and the journal that undoes it on failure."""
+
+    def __init__(self, archive: OpenedArchive, extras_policy: str, progress: Progress, batch_size: int) -> None:
+        assert archive.engine is not None
+        self.archive, self.policy, self.progress, self.batch = archive, extras_policy, progress, batch_size
+        self.backend: StorageBackend = get_backend()
+        self.repository = get_repository()
+        self.report = ImportReport()
+        self.journal = Journal(self.backend)
+        self.computer_labels: dict[str, str] = {}
+        self.connection: Connection = archive.engine.connect()
+
+    def run(self) -> ImportReport:
+        try:
+            with translated("preparing the import"):
+                _prepare_scratch(self.connection)
+            self._users()
+            try:
+                self._computers()
+                self._objects()
+                self._nodes()
+                self._groups()
+                self._comments()
+                self._logs()
+            except BaseException as exc:
+                self.journal.undo()
+                if isinstance(exc, ProvgraphError) and not isinstance(exc, ArchiveError):
+                    raise ArchiveError(f"importing {self.archive.path} failed, nothing was imported: "
+                                       f"{type(exc).__name__}: {exc}") from exc
+                raise
+            return self.report
+        finally:
+            self.connection.close()
+
+    # -- users, computers, objects -------------------------------------------------------------
+    def _users(self) -> None:
+        emails = {row.email: row for row in self.connection.execute(select(schema.users))}
+        for (email,) in self.connection.execute(select(schema.nodes.c.user).distinct()):
+            emails.setdefault(email, None)
+        for email, row in emails.items():
+            names = (row.first_name, row.last_name, row.institution) if row is not None else ("", "", "")
+            self.backend.users.get_or_create(email, *names)
+
+    def _computers(self) -> None:
+        for row in self.connection.execute(select(schema.computers)):
+            record = rows.computer_record(row)
+            existing = _find(self.backend.computers.get, uuid=record.uuid) or _find(
+                self.backend.computers.get, label=record.label)
+            if existing is not None:
+                self.computer_labels[record.label] = existing.label
+                continue
+            self.journal.computer(self.backend.computers.store(record))
+            self.report.computers_new += 1
+
+    def _objects(self) -> None:
+        keys = sorted(self.archive.object_keys)
+        self.progress.start("copying files", len(keys))
+        for start in range(0, len(keys), self.batch):
+            chunk = keys[start:start + self.batch]
+            for key, present in zip(chunk, self.repository.has_objects(chunk), strict=True):
+                if not present:
+                    with self.archive.open_object(key) as handle:
+                        self.repository.put_object_from_filelike(handle)
+                    self.report.objects_new += 1
+            self.progress.advance(len(chunk))
+
+    # -- nodes and links -----------------------------------------------------------------------
+    def _nodes(self) -> None:
+        total = self.connection.execute(text("SELECT count(*) FROM nodes")).scalar()
+        self.progress.start("importing nodes", total)
+        last = 0
+        while True:
+            batch = self.connection.execute(select(schema.nodes).where(schema.nodes.c.pk > last)
+                                            .order_by(schema.nodes.c.pk).limit(self.batch)).all()
+            if not batch:
+                return
+            self._node_batch(batch, last)
+            last = batch[-1].pk
+            self.progress.advance(len(batch))
+
+    def _node_batch(self, batch: list[Any], after: int) -> None:
+        records = {row.pk: rows.node_record(row) for row in batch}
+        stored = self._stored_pks([record.uuid for record in records.values()])
+        new_rows, local = [], {}
+        for archive_pk, record in records.items():
+            if record.uuid in stored:
+                local[archive_pk] = stored[record.uuid]
+                self._merge_extras(stored[record.uuid], record.extras)
+            else:
+                record.computer = self.computer_labels.get(record.computer or "", record.computer)
+                local[archive_pk] = -(len(new_rows) + 1)
+                new_rows.append((archive_pk, record))
+        links = list(self._batch_links(after, batch[-1].pk, local))
+        pks = self.backend.nodes.store([record for _, record in new_rows], links) if new_rows else []
+        self.journal.nodes(pks)
+        self.report.nodes_new += len(pks)
+        self.report.nodes_existing += len(records) - len(pks)
+        self.report.links_new += len(links)
+        mapping = [{"archive_pk": archive_pk, "target_pk": local[archive_pk] if local[archive_pk] > 0 else
+                    pks[-local[archive_pk] - 1], "new": local[archive_pk] < 0} for archive_pk in records]
+        self.connection.execute(text("INSERT INTO pk_map (archive_pk, target_pk, new) VALUES "
+                                     "(:archive_pk, :target_pk, :new)"), mapping)
+
+    def _stored_pks(self, uuids: list[str]) -> dict[str, int]:
+        query = QueryBuilder().append(Node, filters={"uuid": {"in": uuids}}, project=["uuid", "pk"]).as_ir()
+        return {uuid: pk for uuid, pk in self.backend.queries.iterate(query, len(uuids) or 1)}
+
+    def _batch_links(self, after: int, last: int, local: dict[int, int]) -> Iterator[LinkRecord]:
+        """The links whose later end (in archive pk order) is in this batch, if one end is new."""
+        result = self.connection.execute(text(
+            "SELECT l.source, l.target, l.type, l.label, ms.target_pk, ms.new, mt.target_pk, mt.new FROM links l "
+            "LEFT JOIN pk_map ms ON ms.archive_pk = l.source LEFT JOIN pk_map mt ON mt.archive_pk = l.target "
+            "WHERE max(l.source, l.target) > :after AND max(l.source, l.target) <= :last ORDER BY l.pk"),
+            {"after": after, "last": last})
+        for source, target, link_type, label, s_pk, s_new, t_pk, t_new in result:
+            ends = []
+            for archive_pk, mapped, new in ((source, s_pk, s_new), (target, t_pk, t_new)):
+                ref = local.get(archive_pk, mapped)
+                ends.append((ref, ref < 0 or bool(new)))
+            if ends[0][1] or ends[1][1]:
+                yield LinkRecord(ends[0][0], ends[1][0], rows.link_type(link_type, "a link"), label)
+
+    def _merge_extras(self, pk: int, incoming: dict[str, Any]) -> None:
+        if self.policy == "keep" or not incoming and self.policy != "mirror":
+            return
+        current = self.backend.nodes.get(pk=pk).extras
+        merged = {
+            "merge": {**incoming, **current}, "overwrite": {**current, **incoming}, "mirror": dict(incoming),
+        }[self.policy]
+        if merged != current:
+            self.journal.extras(pk, current)
+            self.backend.nodes.update(pk, extras=merged)
+            self.report.extras_updated += 1
+
+    # -- groups, comments, logs ----------------------------------------------------------------
+    def _target_pks(self, archive_pks: list[int]) -> dict[int, int]:
+        found = self.connection.execute(text("SELECT archive_pk, target_pk FROM pk_map WHERE archive_pk IN "
+                                             "(SELECT value FROM json_each(:pks))"),
+                                        {"pks": "[" + ",".join(str(int(pk)) for pk in archive_pks) + "]"})
+        return dict(found.all())
+
+    def _groups(self) -> None:
+        for row in self.connection.execute(select(schema.groups)).all():
+            record = rows.group_record(row)
+            existing = _find(self.backend.groups.get, uuid=record.uuid)
+            if existing is None:
+                record.label = self._free_group_label(record.label, record.type_string)
+                if record.label != row.label:
+                    self.report.renamed_groups[row.label] = record.label
+                group_pk = self.backend.groups.store(record)
+                self.journal.group(group_pk)
+                self.report.groups_new += 1
+                members: set[int] = set()
+            else:
+                group_pk = existing.pk
+                members = set(self.backend.groups.node_pks(group_pk))
+            archive_members = [pk for (pk,) in self.connection.execute(
+                select(schema.group_nodes.c.node_pk).where(schema.group_nodes.c.group_pk == row.pk))]
+            wanted = sorted(set(self._target_pks(archive_members).values()) - members)
+            if wanted:
+                self.backend.groups.add_nodes(group_pk, wanted)
+                self.journal.members(group_pk, wanted)
+                self.report.group_members_new += len(wanted)
+
+    def _free_group_label(self, label: str, type_string: str) -> str:
+        candidate, counter = label, 0
+        while _find(self.backend.groups.get, label=candidate, type_string=type_string) is not None:
+            counter += 1
+            candidate = f"{label}_{counter}"
+        return candidate
+
+    def _attached(self, table: Any, entity: str) -> Iterator[tuple[list[Any], dict[int, int]]]:
+        """Yield batches of comment/log rows not yet in the profile, with their nodes' profile pks."""
+        last = 0
+        while True:
+            batch = self.connection.execute(select(table).where(table.c.pk > last).order_by(table.c.pk)
+                                            .limit(self.batch)).all()
+            if not batch:
+                return
+            last = batch[-1].pk
+            query = QueryBuilder().append(entity_type=entity, filters={"uuid": {"in": [r.uuid for r in batch]}},
+                                          project="uuid").as_ir()
+            present = {uuid for (uuid,) in self.backend.queries.iterate(query, len(batch))}
+            fresh = [row for row in batch if row.uuid not in present]
+            if fresh:
+                yield fresh, self._target_pks([row.node_pk for row in fresh])
+
+    def _comments(self) -> None:
+        for batch, targets in self._attached(schema.comments, "comment"):
+            for row in batch:
+                self.journal.comment(self.backend.comments.add(rows.comment_record(row, targets[row.node_pk])))
+                self.report.comments_new += 1
+
+    def _logs(self) -> None:
+        # one transaction for all of them: logs of nodes that were already stored could not be undone
+        records = [rows.log_record(row, targets[row.node_pk])
+                   for batch, targets in self._attached(schema.logs, "log") for row in batch]
+        if records:
+            self.backend.logs.add_many(records)
+        self.report.logs_new += len(records)
+
+
+def _prepare_scratch(connection: Connection) -> None:
+    """Add the pk map and the link index the import needs to the scratch copy of the database."""
+    connection.execute(text("CREATE TABLE pk_map (archive_pk INTEGER PRIMARY KEY, target_pk INTEGER NOT NULL, "
+                            "new INTEGER NOT NULL)"))
+    connection.execute(text("CREATE INDEX ix_links_later_end ON links (max(source, target))"))
+    connection.commit()
+
+
+def _find(getter: Any, **key: Any) -> Any:
+    """Return the entity ``getter(**key)`` finds, or None (a uuid must match whole, not as a prefix)."""
+    try:
+        found = getter(**key)
+    except (NotExistent, MultipleObjectsError):
+        return None
+    if "uuid" in key and found.uuid != key["uuid"]:
+        return None
+    return found
