@@ -12,6 +12,7 @@ import click
 
 #: command name -> "module:attribute" of its click command
 SUBCOMMANDS = {
+    "archive": "provgraph.cli.cmd_archive:archive",
     "calcjob": "provgraph.cli.cmd_calcjob:calcjob",
     "code": "provgraph.cli.cmd_code:code",
     "computer": "provgraph.cli.cmd_computer:computer",
