@@ -13,6 +13,12 @@ from provgraph.storage.entities import ComputerRecord, GroupRecord, LogRecord
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
+
 def test_group_membership_both_ways():
     label = f"g-{uuid.uuid4().hex}"
     members = [Int(i).store() for i in range(3)]

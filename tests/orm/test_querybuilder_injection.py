@@ -1,7 +1,8 @@
-"""Injection attempts through every string a QueryBuilder user can pass: refused or harmless."""
+"""Injection attempts through every string a QueryBuilder user can pass: refused or harmless, on both backends."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -10,8 +11,16 @@ from hypothesis import strategies as st
 
 from provgraph.exceptions import ProvgraphError
 from provgraph.orm import CalcFunctionNode, Int, QueryBuilder
+from provgraph.orm.backend import get_backend
 
 pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
+
+
+@pytest.fixture(autouse=True)
+def _orm_profile(backend_profile):
+    """Run every test of this module on each storage backend (neo4j and sqlite), its profile current."""
+    return backend_profile
+
 
 PAYLOADS = [
     "x` }) DETACH DELETE n //",
@@ -22,21 +31,39 @@ PAYLOADS = [
     "$p0",
     "a\x00b",
     "} RETURN 1 UNION MATCH (n) DETACH DELETE n RETURN 1 //",
+    "x'); DROP TABLE nodes; --",
+    "x\" = 1 OR 1=1 OR \"x",
+    "') UNION SELECT * FROM sqlite_master --",
+    ":p0",
+    "$.a[0]",
 ]
 
 
+def _sqlite_state() -> tuple[list, int]:
+    """The tables of the sqlite database and its node count (nothing else writes it during this test)."""
+    with get_backend().engine.connect() as connection:
+        tables = connection.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY name").all()
+        return [tuple(row) for row in tables], connection.exec_driver_sql("SELECT count(*) FROM nodes").scalar_one()
+
+
 @pytest.fixture
-def canary():
-    """A stored node whose survival (and the absence of :Pwned nodes) proves nothing was injected."""
+def canary(backend_profile):
+    """A stored node whose survival (and an unchanged schema, or no :Pwned nodes) proves nothing was injected."""
     run = uuid.uuid4().hex
     node = Int(42)
     node.base.extras.set("canary", run)
     node.store()
+    on_sqlite = backend_profile.storage["backend"] == "sqlite"
+    before = _sqlite_state() if on_sqlite else None
     yield node
-    from provgraph import cypher
+    assert get_backend().nodes.get(pk=node.pk).extras == {"canary": run}
+    if on_sqlite:
+        assert _sqlite_state() == before
+    else:
+        from provgraph import cypher
 
-    assert cypher("MATCH (n:Node {pk: $pk}) RETURN count(n)", pk=node.pk)[0][0] == 1
-    assert cypher("MATCH (n:Pwned) RETURN count(n)")[0][0] == 0
+        assert cypher("MATCH (n:Node {pk: $pk}) RETURN count(n)", pk=node.pk)[0][0] == 1
+        assert cypher("MATCH (n:Pwned) RETURN count(n)")[0][0] == 0
 
 
 def _harmless_or_refused(build):
@@ -65,9 +92,9 @@ def test_attribute_and_extra_keys(canary, payload, section):
 def test_values_travel_as_parameters(canary, payload):
     qb = QueryBuilder().append(Int, filters={"pk": canary.pk, "label": payload,
                                              "attributes.value": {"in": [payload]}})
-    compiled = qb.as_cypher()
+    compiled = qb.as_cypher()  # the backend's statement (Cypher or SQL)
     assert payload in compiled.params.values()
-    assert payload not in compiled.text.replace("$p0", "").replace("$p1", "").replace("$p2", "")
+    assert payload not in re.sub(r"[$:]p[0-9]+", "", compiled.text)
     assert qb.all() == []
     assert QueryBuilder().append(Int, filters={"pk": canary.pk, "label": {"like": payload}}).count() == 0
     qb = QueryBuilder().append(Int, tag="x", filters={"pk": canary.pk}).append(
