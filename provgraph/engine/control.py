@@ -46,6 +46,9 @@ def kill(process: ProcessNode | int | str, message: str = "Killed through the Py
 
 
 def _kill_tree(node: ProcessNode, message: str, committer: Committer, killed: list[int]) -> None:
+    from provgraph.engine.processes.calcjobs.kill import cancel_job
+
+    cancel_job(node)  # a CalcJob's scheduler job is cancelled first (nothing for other processes)
     if _kill_one(node.pk, message, committer):
         killed.append(node.pk)
     for child in node.called:
