@@ -53,6 +53,10 @@ def register_tasks(app: Celery) -> None:
         with Lease(int(pk)):
             return step_and_publish(int(pk))
 
+    from provgraph.engine.celery.calcjob_tasks import register_calcjob_tasks  # CalcJob poll chain and wake-ups
+
+    register_calcjob_tasks(app)
+
 
 def step_and_publish(pk: int) -> dict[str, Any] | None:
     """Advance ``pk`` with the atomic committer, then publish children and the wake-up; the result as a dict."""
