@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "cypher": "provgraph.cli.cmd_query:cypher",
     "node": "provgraph.cli.cmd_node:node",
     "plugin": "provgraph.cli.cmd_plugin:plugin",
+    "presto": "provgraph.cli.cmd_presto:presto",
     "process": "provgraph.cli.cmd_process:process",
     "profile": "provgraph.cli.cmd_profile:profile",
     "query": "provgraph.cli.cmd_query:query",

@@ -1,4 +1,8 @@
-"""The Celery app of the worker fleet, built from the current profile's broker config.
+"""The Celery app of the worker fleet, built from the current profile's broker section.
+
+The broker section picks the transport (:mod:`provgraph.engine.celery.broker`): RabbitMQ, or a
+sqlite queue file that needs no server (the ``presto`` profile), with the same settings below;
+on a broker that does not redeliver, every step is leased (``provgraph_lease_steps``).
 
 ``celery -A provgraph.engine.celery.app worker`` finds :data:`app` here (built on first access
 from ``$PROVGRAPH_PROFILE`` or the default profile). Settings (DESIGN §5):
@@ -31,7 +35,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 from kombu import Queue
 
-from provgraph.engine.celery.broker import broker_url
+from provgraph.engine.celery.broker import broker_kind, connection_settings, redelivers
 from provgraph.profiles import get_profile
 
 #: environment variable naming the queue the fleet consumes and the clients publish to
@@ -44,8 +48,12 @@ def queue_name() -> str:
     return os.environ.get(QUEUE_ENV) or DEFAULT_QUEUE
 
 
-def celery_settings(url: str, queue: str) -> dict[str, Any]:
-    """The Celery configuration of the fleet (see the module docstring)."""
+#: app setting: hold a lease on every process a task steps (brokers that do not redeliver)
+LEASE_STEPS = "provgraph_lease_steps"
+
+
+def celery_settings(url: str, queue: str, **extra: Any) -> dict[str, Any]:
+    """The Celery configuration of the fleet (see the module docstring); ``extra`` adds or overrides settings."""
     return {
         "broker_url": url,
         "broker_connection_retry_on_startup": True,
@@ -63,7 +71,16 @@ def celery_settings(url: str, queue: str) -> dict[str, Any]:
         "task_queues": [Queue(queue, routing_key=queue, durable=True)],
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
+        **extra,
     }
+
+
+def broker_settings(broker: dict[str, Any], config: dict[str, Any], queue: str) -> dict[str, Any]:
+    """The Celery configuration of the fleet for a profile's broker section and its config (secrets merged)."""
+    kind = broker_kind(broker)
+    connection = connection_settings(kind, config)
+    url = connection.pop("broker_url")
+    return celery_settings(url, queue, **connection, **{LEASE_STEPS: not redelivers(kind)})
 
 
 @functools.lru_cache(maxsize=8)
@@ -74,7 +91,7 @@ def make_app(profile_name: str, queue: str) -> Celery:
 
     profile = Config().get(profile_name)
     celery_app = Celery("provgraph")
-    celery_app.conf.update(celery_settings(broker_url(profile.section_config("broker")), queue))
+    celery_app.conf.update(broker_settings(profile.broker, profile.section_config("broker"), queue))
     register_tasks(celery_app)
     worker_process_init.connect(_reset_storage, weak=False)
     return celery_app

@@ -1,11 +1,62 @@
-"""The broker URL of a profile, for Celery and kombu."""
+"""The broker of a profile, for Celery and kombu: RabbitMQ, or a sqlite queue file that needs no server.
+
+A profile's ``broker`` section is ``{"backend": <kind>, "config": {...}}``:
+
+- ``rabbitmq`` — ``{host, port, user, password, vhost}``: the production broker (AMQP). It
+  redelivers the message of a worker that died before acking (``acks_late``).
+- ``sqlite`` — ``{path}``: a queue in one sqlite file, through kombu's SQLAlchemy transport
+  (:class:`SqliteTransport`), for the embedded profile of ``provgraph presto``.
+
+**Why the SQLAlchemy transport on sqlite, not kombu's ``filesystem`` transport.** Both are
+kombu "virtual" transports that keep delivered-but-unacked messages only in the consuming
+process's memory, so neither redelivers the message of a worker killed mid-step. They differ in
+what they guarantee otherwise. A publish here is one committed, fsynced sqlite transaction (no
+half-written message file), and a fetch runs under ``BEGIN IMMEDIATE``, so of several worker
+processes exactly one gets each message; the filesystem transport hands messages over by moving
+files, by default into the temporary directory, which is a copy (not an atomic rename) when that
+is another file system, so two workers can both take one message, and its every poll lists the
+whole queue directory. Stock kombu leaves each fetched row in the table for ever (``visible =
+false``; nothing ever shows it again): :class:`SqliteChannel` deletes it in the same transaction,
+so the file stays small. Messages are JSON, as on RabbitMQ.
+
+Since this broker never redelivers, a worker on it holds a lease on every process it steps (not
+only on ``long_running`` ones, see :mod:`provgraph.engine.celery.tasks`): the reconciler
+re-publishes the process of a worker that died, as it re-publishes lost messages, so no process
+is lost on this broker either, only resumed later (after the lease or ``--reconcile-after``).
+"""
 
 from __future__ import annotations
 
+from json import loads
+from pathlib import Path
+from queue import Empty
 from typing import Any
 from urllib.parse import quote
 
+from kombu.transport import sqlalchemy as kombu_sqlalchemy
+from kombu.utils.encoding import bytes_to_str
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
+
 from provgraph.exceptions import ConfigurationError
+
+#: the broker kinds a profile can name
+BROKER_KINDS = ("rabbitmq", "sqlite")
+#: seconds a sqlite broker connection waits for the file's write lock
+SQLITE_BUSY_TIMEOUT = 60.0
+
+
+def broker_kind(section: dict[str, Any]) -> str:
+    """The kind of a profile's broker section (``rabbitmq`` or ``sqlite``).
+
+    :raises ConfigurationError: when the profile has no broker or an unknown one
+    """
+    kind = (section or {}).get("backend")
+    if kind not in BROKER_KINDS:
+        shown = repr(kind) if kind else "none"
+        raise ConfigurationError(f"the profile's broker is {shown}; expected one of {', '.join(BROKER_KINDS)} "
+                                 "(`provgraph profile setup` or `provgraph presto` configure one)")
+    return kind
 
 
 def broker_url(config: dict[str, Any]) -> str:
@@ -22,8 +73,35 @@ def broker_url(config: dict[str, Any]) -> str:
     return f"amqp://{user}:{password}@{config['host']}:{int(config['port'])}/{vhost}"
 
 
-def check_broker(config: dict[str, Any]) -> str:
-    """Open and close an AMQP connection to the broker; return a one-line description.
+def sqlite_broker_path(config: dict[str, Any]) -> Path:
+    """The absolute queue file of a sqlite broker config.
+
+    :raises ConfigurationError: when the config names no path
+    """
+    path = config.get("path")
+    if not path or not isinstance(path, str):
+        raise ConfigurationError(f"the sqlite broker config needs a 'path' to its queue file, got {config!r}")
+    return Path(path).expanduser().resolve()
+
+
+def connection_settings(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The Celery settings that connect to a broker of ``kind`` with ``config`` (secrets merged in)."""
+    if kind == "rabbitmq":
+        return {"broker_url": broker_url(config)}
+    if kind == "sqlite":
+        path = sqlite_broker_path(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {"broker_url": f"sqlite:///{path}", "broker_transport": f"{__name__}:SqliteTransport"}
+    raise ConfigurationError(f"unknown broker kind {kind!r}; expected one of {', '.join(BROKER_KINDS)}")
+
+
+def redelivers(kind: str) -> bool:
+    """Whether a broker of ``kind`` redelivers the unacked message of a worker that died."""
+    return kind == "rabbitmq"
+
+
+def check_broker(config: dict[str, Any], kind: str = "rabbitmq") -> str:
+    """Open and close a connection to the broker; return a one-line description.
 
     :raises ServiceUnavailable: when the broker cannot be reached or refuses the login
     """
@@ -31,13 +109,65 @@ def check_broker(config: dict[str, Any]) -> str:
 
     from provgraph.exceptions import ServiceUnavailable
 
-    url = broker_url(config)
+    settings = connection_settings(kind, config)
+    where = f"{config['host']}:{config['port']}" if kind == "rabbitmq" else str(sqlite_broker_path(config))
     try:
-        with Connection(url, connect_timeout=5) as connection:
+        with Connection(settings["broker_url"], transport=settings.get("broker_transport"),
+                        connect_timeout=5) as connection:
             connection.ensure_connection(max_retries=1)
+            if kind == "sqlite":
+                connection.default_channel.session.execute(text("SELECT 1"))
+                return f"sqlite queue file {where} (no server)"
             version = connection.connection.server_properties.get("version", b"")
-    except Exception as exc:  # kombu surfaces socket, auth and AMQP errors alike
-        raise ServiceUnavailable(f"rabbitmq at {config['host']}:{config['port']}: {exc}") from exc
+    except Exception as exc:  # kombu surfaces socket, auth, AMQP and SQL errors alike
+        raise ServiceUnavailable(f"{kind} broker at {where}: {exc}") from exc
     if isinstance(version, bytes):
         version = version.decode()
-    return f"rabbitmq {version} at {config['host']}:{config['port']} vhost {config['vhost']}"
+    return f"rabbitmq {version} at {where} vhost {config['vhost']}"
+
+
+class SqliteChannel(kombu_sqlalchemy.Channel):
+    """kombu's SQLAlchemy channel on a sqlite file: WAL, a busy timeout, no pooled connections, delete on fetch."""
+
+    _engines: dict = {}  # noqa: RUF012 - kombu's per-class engine cache, kept apart from the stock channel's
+
+    def _engine_from_config(self) -> Any:
+        # NullPool: no sqlite connection survives in a pool across the worker's fork of its pool processes
+        engine = create_engine(self.connection.client.hostname, poolclass=NullPool,
+                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")
+            finally:
+                cursor.close()
+
+        return engine
+
+    def _get(self, queue: str) -> Any:
+        """Take the oldest message of ``queue`` and delete it, under the file's write lock (one taker)."""
+        queue_row = self._get_or_create(queue)
+        session = self.session
+        session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
+        try:
+            message = (session.query(self.message_cls).filter(self.message_cls.queue_id == queue_row.id)
+                       .order_by(self.message_cls.sent_at, self.message_cls.id).limit(1).first())
+            if message is None:
+                raise Empty()
+            payload = loads(bytes_to_str(message.payload))
+            session.delete(message)
+            return payload
+        finally:
+            session.commit()
+
+
+class SqliteTransport(kombu_sqlalchemy.Transport):
+    """The serverless broker transport (see the module docstring); polls its file every 0.2 s."""
+
+    Channel = SqliteChannel
+    polling_interval = 0.2
+    driver_name = "sqlite"

@@ -4,7 +4,9 @@ A task advances one process until it waits or ends, with the :class:`AtomicCommi
 publishes the children its steps created and, when it ended, wakes its caller, as new
 messages. Then it returns: a waiting process holds no worker slot. Messages carry only the
 pk (JSON). A process class with ``long_running = True`` goes as :data:`LONG_TASK`, acked on
-receipt and protected by a lease instead (see :mod:`provgraph.engine.celery.app`).
+receipt and protected by a lease instead (see :mod:`provgraph.engine.celery.app`). On a broker
+that never redelivers (the sqlite queue of :mod:`provgraph.engine.celery.broker`) every step is
+leased, so the reconciler finds the processes of a worker that died.
 """
 
 from __future__ import annotations
@@ -42,10 +44,18 @@ def register_tasks(app: Celery) -> None:
     retry = {"autoretry_for": (ServiceUnavailable, StorageError), "retry_backoff": True, "retry_backoff_max": 60,
              "max_retries": None}
 
+    lease_steps = bool(app.conf.get("provgraph_lease_steps", False))
+
     @app.task(name=TASK, acks_late=True, ignore_result=True, **retry)
     def advance_process(pk: int) -> dict[str, Any] | None:
-        """Advance process ``pk`` until it waits or ends; publish its children and the caller to wake."""
-        return step_and_publish(int(pk))
+        """Advance process ``pk`` until it waits or ends; publish its children and the caller to wake.
+
+        On a broker that does not redeliver a dead worker's message, the step is leased too.
+        """
+        if not lease_steps:
+            return step_and_publish(int(pk))
+        with Lease(int(pk)):
+            return step_and_publish(int(pk))
 
     @app.task(name=LONG_TASK, acks_late=False, ignore_result=True, **retry)
     def advance_long_process(pk: int) -> dict[str, Any] | None:
