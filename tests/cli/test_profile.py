@@ -64,3 +64,60 @@ def test_status_reports_unreachable_parts(provgraph_home):
     assert "✘ storage" in result.output and "not reachable" in result.output
     assert "✘ repository" in result.output
     assert "✘ broker" in result.output
+
+
+def test_setup_non_interactive_sqlite(provgraph_home):
+    result = CliRunner().invoke(cli, ["profile", "setup", "emb", "--storage", "sqlite", "--repository", "local",
+                                      "--broker", "sqlite", "--non-interactive"])
+    assert result.exit_code == 0, result.output
+    profile = Config().get("emb")
+    assert profile.storage["config"]["path"] == str(provgraph_home / "emb" / "storage.sqlite")
+    assert profile.broker == {"backend": "sqlite", "config": {"path": str(provgraph_home / "emb" / "broker.sqlite")}}
+    assert (provgraph_home / "emb" / "storage.sqlite").is_file()  # created and migrated
+    status = CliRunner().invoke(cli, ["-p", "emb", "status"])
+    assert status.exit_code == 0 and "✔ storage     sqlite" in status.output, status.output
+
+
+def test_setup_interactive_prompts_and_hides_secrets(provgraph_home):
+    answers = "\n".join(["neo4j", "bolt://127.0.0.1:1", "", "neo-pw", "",  # uri, user (default), password, database
+                         "s3", "", "bkt", "", "AK", "SK",  # endpoint (default), bucket, region, access key, secret
+                         "rabbitmq", "", "", "", "rabbit-pw", "vh"]) + "\n"  # host, port, user, password, vhost
+    result = CliRunner().invoke(cli, ["profile", "setup", "prod", "--no-init", "--set-default"], input=answers)
+    assert result.exit_code == 0, result.output
+    profile = Config().get("prod")
+    assert Config().default_profile_name() == "prod"
+    assert profile.storage["config"] == {"uri": "bolt://127.0.0.1:1", "user": "neo4j", "database": "neo4j"}
+    assert profile.secrets == {"storage": {"password": "neo-pw"}, "repository": {"secret_key": "SK"},
+                               "broker": {"password": "rabbit-pw"}}
+    assert profile.broker["config"] == {"host": "127.0.0.1", "port": 5672, "user": "guest", "vhost": "vh"}
+    shown = CliRunner().invoke(cli, ["profile", "show", "prod"]).output
+    assert "neo-pw" not in shown and "rabbit-pw" not in shown and "SK" not in shown
+
+
+def test_setup_refuses_bad_input_and_writes_nothing(provgraph_home):
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["profile", "setup", "p", "--storage", "neo4j", "--non-interactive", "--no-init"])
+    assert missing.exit_code == 1 and "--storage-password" in missing.output, missing.output
+    bad_name = runner.invoke(cli, ["profile", "setup", ".hidden", "--storage", "sqlite", "--broker", "sqlite",
+                                   "--non-interactive"])
+    assert bad_name.exit_code == 1 and "invalid profile name" in bad_name.output
+    assert not provgraph_home.exists()
+    _store("taken")
+    again = runner.invoke(cli, ["profile", "setup", "taken", "--non-interactive", "--storage", "sqlite"])
+    assert again.exit_code == 1 and "a profile named 'taken' exists" in again.output
+    assert Config().get("taken").storage["backend"] == "neo4j"
+
+
+def test_status_reports_each_broken_part_of_an_embedded_profile(provgraph_home):
+    import shutil
+
+    assert CliRunner().invoke(cli, ["presto"]).exit_code == 0
+    (provgraph_home / "presto" / "storage.sqlite").unlink()
+    shutil.rmtree(provgraph_home / "presto" / "repository")
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 1
+    assert "✘ storage     no sqlite database at" in result.output
+    assert "✘ repository  no local repository at" in result.output
+    assert "✔ broker      sqlite queue file" in result.output
+    assert "⚠ workers     no worker is running" in result.output
+    assert not (provgraph_home / "presto" / "storage.sqlite").exists()  # status creates nothing
