@@ -67,12 +67,20 @@ def _same_computer(label: str, computer_label: str) -> None:
 
 
 def submit_shell(scheduler: BashScheduler, script: str) -> str:
-    """The shell text that submits ``script`` once (see the module docstring) and prints the outcome."""
+    """The shell text that submits ``script`` once (see the module docstring) and prints the outcome.
+
+    The guarded part runs in a session of its own (``setsid -w``), so a connection that drops in
+    the middle (the ssh session and its processes get SIGHUP) does not stop it half way: the
+    outcome is still recorded, and the retry reads it.
+    """
     marker = shlex.quote(SUBMIT_MARKER)
+    guarded = (f"if mkdir {marker} 2> /dev/null; then ({scheduler.submit_command(script)}) > {marker}/stdout "
+               f"2> {marker}/stderr < /dev/null; echo $? > {marker}/retval.tmp && "
+               f"mv {marker}/retval.tmp {marker}/retval; fi")
     return (
-        f"if mkdir {marker} 2> /dev/null; then ({scheduler.submit_command(script)}) > {marker}/stdout "
-        f"2> {marker}/stderr < /dev/null; echo $? > {marker}/retval.tmp && mv {marker}/retval.tmp {marker}/retval; "
-        f"fi; if [ -f {marker}/retval ]; then cat {marker}/retval; printf '{_SEPARATOR}'; cat {marker}/stdout; "
+        f"if command -v setsid > /dev/null 2>&1; then setsid -w bash -c {shlex.quote(guarded)} < /dev/null "
+        f"> /dev/null 2>&1; else bash -c {shlex.quote(guarded)} < /dev/null > /dev/null 2>&1; fi; "
+        f"if [ -f {marker}/retval ]; then cat {marker}/retval; printf '{_SEPARATOR}'; cat {marker}/stdout; "
         f"printf '{_SEPARATOR}'; cat {marker}/stderr; else echo unknown; fi"
     )
 
@@ -92,9 +100,9 @@ def submit(transport: Transport, scheduler: Scheduler, workdir: str, script: str
     parts = stdout.split(_SEPARATOR.strip("\n"))
     if len(parts) != 3:
         raise SubmissionUnknown(
-            f"an earlier submission in {workdir} started but recorded no outcome (its connection was probably "
-            f"lost): check the scheduler for the job by hand; remove {workdir}/{SUBMIT_MARKER} to allow a new "
-            "submission, or kill the process")
+            f"an earlier submission in {workdir} started but has recorded no outcome yet: if it does not appear, "
+            f"check the scheduler for the job by hand, remove {workdir}/{SUBMIT_MARKER} to allow a new submission "
+            "and play the process, or kill it")
     retval, out, err = (part.strip("\n") for part in parts)
     try:
         retval_number = int(retval.strip())
