@@ -71,14 +71,34 @@ def profile_set_default(name: str) -> None:
 @profile.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def profile_delete(name: str, yes: bool) -> None:
-    """Remove profile NAME from the configuration (its stored data is left alone)."""
-    if not yes:
-        click.confirm(f"remove profile {name!r}?", abort=True)
+@click.option("--delete-data", is_flag=True,
+              help="Also remove the profile's folder in $PROVGRAPH_HOME (its sqlite storage and broker, local "
+                   "repository and worker logs there); data on servers (Neo4j, S3, RabbitMQ) is never touched.")
+def profile_delete(name: str, yes: bool, delete_data: bool) -> None:
+    """Remove profile NAME from the configuration (its stored data is left alone unless --delete-data)."""
+    import shutil
+
+    config = Config()
+    folder = profile_folder(name, config.home)
     try:
-        Config().delete(name)
+        config.get(name)
     except ConfigurationError as exc:
         fail(str(exc))
+    if delete_data:
+        from provgraph.cli.cmd_worker import running_workers
+
+        if folder.is_dir() and (folder / "workers").is_dir() and running_workers(folder / "workers"):
+            fail(f"workers of profile {name!r} are running: stop them first (provgraph -p {name} worker stop)")
+    if not yes:
+        what = f"profile {name!r}" + (f" and the folder {folder}" if delete_data and folder.is_dir() else "")
+        click.confirm(f"remove {what}?", abort=True)
+    try:
+        config.delete(name)
+    except ConfigurationError as exc:
+        fail(str(exc))
+    if delete_data and folder.is_dir():
+        shutil.rmtree(folder)
+        click.echo(f"removed {folder}")
     click.echo(f"removed profile {name!r}")
 
 

@@ -94,6 +94,10 @@ def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreg
           no_reconcile: bool, reconcile_after: float | None) -> None:
     """Start daemonised worker processes (or one in the foreground)."""
     profile = load_cli_profile(ctx)
+    with provgraph_errors():
+        from provgraph.engine.celery.broker import broker_kind
+
+        broker_kind(profile.broker)  # a profile without a usable broker fails here, not in the workers' logs
     if foreground:
         os.environ.update(worker_env(profile.name, 0, not no_reconcile, reconcile_after))
         command = worker_command(0, concurrency, loglevel)

@@ -121,3 +121,27 @@ def test_status_reports_each_broken_part_of_an_embedded_profile(provgraph_home):
     assert "✔ broker      sqlite queue file" in result.output
     assert "⚠ workers     no worker is running" in result.output
     assert not (provgraph_home / "presto" / "storage.sqlite").exists()  # status creates nothing
+
+
+def test_delete_data_removes_only_the_profile_folder(provgraph_home):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["presto"]).exit_code == 0
+    assert runner.invoke(cli, ["presto", "--profile-name", "other"]).exit_code == 0
+    kept = runner.invoke(cli, ["profile", "delete", "--yes", "other"])
+    assert kept.exit_code == 0 and (provgraph_home / "other" / "storage.sqlite").is_file()
+    refused = runner.invoke(cli, ["profile", "delete", "presto", "--delete-data"], input="n\n")
+    assert refused.exit_code == 1 and (provgraph_home / "presto").is_dir() and "presto" in Config().profile_names()
+    removed = runner.invoke(cli, ["profile", "delete", "--yes", "--delete-data", "presto"])
+    assert removed.exit_code == 0, removed.output
+    assert not (provgraph_home / "presto").exists() and (provgraph_home / "other").is_dir()
+    assert Config().profile_names() == []
+    ghost = runner.invoke(cli, ["profile", "delete", "--yes", "--delete-data", "presto"])
+    assert ghost.exit_code == 1 and "no profile named 'presto'" in ghost.output
+
+
+def test_worker_start_needs_a_broker(provgraph_home):
+    Config().store(Profile(name="nobroker", storage={"backend": "sqlite", "config": {"path": "/tmp/x.sqlite"}}))
+    result = CliRunner().invoke(cli, ["-p", "nobroker", "worker", "start"])
+    assert result.exit_code == 1 and "the profile's broker is none" in result.output, result.output
+    assert not (provgraph_home / "nobroker" / "workers").exists() or not list(
+        (provgraph_home / "nobroker" / "workers").glob("*.pid"))
