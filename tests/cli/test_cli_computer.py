@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 
 import pytest
@@ -197,3 +198,21 @@ def test_check_computer_skips_after_failure(neo4j_profile):
     results = check_computer(computer)
     assert results[0].status == "failed" and "core.nope-scheduler" in results[0].detail
     assert [r.status for r in results[1:]] == ["skipped"] * 5
+
+
+def test_local_slurm_computer_test_queries_the_real_slurm(neo4j_profile, slurm_env, tmp_path):
+    label = new_label("slurm")
+    assert setup_local(label, str(tmp_path / "{username}"), scheduler="core.slurm").exit_code == 0
+    assert run("computer", "configure", "local", label, "--env", f"SLURM_CONF={slurm_env['SLURM_CONF']}",
+               "--env", "PATH=/usr/bin:/bin").exit_code == 0
+    result = run("computer", "test", label)
+    assert result.exit_code == 0, result.output
+    assert "ok  ask the scheduler for jobs" in result.output
+    broken = new_label("slurm")
+    assert setup_local(broken, str(tmp_path / "{username}"), scheduler="core.slurm").exit_code == 0
+    bin_dir = tmp_path / "bin"  # whoami but no squeue
+    bin_dir.mkdir()
+    (bin_dir / "whoami").symlink_to(shutil.which("whoami"))
+    assert run("computer", "configure", "local", broken, "--env", f"PATH={bin_dir}").exit_code == 0
+    failed = run("computer", "test", broken)
+    assert failed.exit_code == 1 and "failed  ask the scheduler for jobs: SchedulerError" in failed.output
