@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -61,17 +61,20 @@ def translated(doing: str) -> Iterator[None]:
 def check_database(connection: Connection) -> None:
     """Check the structure and the references of an archive database.
 
+    The statements are fixed SQL text (table and column names are constants of the schema; values
+    travel as parameters): checking many small archives then costs no statement compilation.
+
     :raises ArchiveError: when the file is not an sqlite database of a known schema version, fails
         sqlite's integrity check, or has links, memberships, comments or logs pointing at missing nodes,
         duplicate uuids, unknown link types, or links that break a provenance rule
     """
     with translated("checking its integrity"):
-        verdict = connection.execute(text("PRAGMA quick_check")).scalar()
+        verdict = _first(connection, "PRAGMA quick_check")
         if verdict != "ok":
             raise ArchiveError(f"the archive's database fails sqlite's integrity check: {verdict}")
         for name in ARCHIVE_TABLES:
-            table = schema.metadata.tables[name]
-            connection.execute(select(*table.columns).limit(0)).all()
+            columns = ", ".join(f'"{column.name}"' for column in schema.metadata.tables[name].columns)
+            connection.exec_driver_sql(f"SELECT {columns} FROM {name} LIMIT 0").all()
     _check_version(connection)
     with translated("checking its references"):
         _check_references(connection)
@@ -80,8 +83,7 @@ def check_database(connection: Connection) -> None:
 
 def _check_version(connection: Connection) -> None:
     with translated("reading its schema version"):
-        value = connection.execute(
-            select(schema.settings.c.value).where(schema.settings.c.key == "schema_version")).scalar()
+        value = _first(connection, "SELECT value FROM settings WHERE key = 'schema_version'")
     try:
         version = int(value)
     except (TypeError, ValueError):
@@ -97,55 +99,53 @@ _DANGLING = (
 )
 
 
+def _first(connection: Connection, statement: str, *params: Any) -> Any:
+    return connection.exec_driver_sql(statement, params).scalar()
+
+
 def _check_references(connection: Connection) -> None:
-    nodes = schema.nodes
-    for table_name, column_name in _DANGLING:
-        table = schema.metadata.tables[table_name]
-        column = table.c[column_name]
-        missing = connection.execute(
-            select(column).where(~select(nodes.c.pk).where(nodes.c.pk == column).exists()).limit(1)).scalar()
-        if missing is not None or connection.execute(select(func.count()).where(column.is_(None))).scalar():
-            raise ArchiveError(f"the archive's database is inconsistent: {table_name}.{column_name} refers to "
-                               f"node {missing}, which is not in the archive (a dangling reference)")
-    groups = schema.groups
-    orphan = connection.execute(select(schema.group_nodes.c.group_pk).where(
-        ~select(groups.c.pk).where(groups.c.pk == schema.group_nodes.c.group_pk).exists()).limit(1)).scalar()
+    for table, column in _DANGLING:
+        missing = connection.exec_driver_sql(
+            f"SELECT {column} FROM {table} WHERE {column} IS NULL OR {column} NOT IN (SELECT pk FROM nodes) "
+            "LIMIT 1").first()
+        if missing is not None:
+            raise ArchiveError(f"the archive's database is inconsistent: {table}.{column} refers to node "
+                               f"{missing[0]}, which is not in the archive (a dangling reference)")
+    orphan = _first(connection, "SELECT group_pk FROM group_nodes WHERE group_pk NOT IN (SELECT pk FROM groups) "
+                                "LIMIT 1")
     if orphan is not None:
         raise ArchiveError(f"the archive's database refers to group {orphan}, which is not in the archive")
-    for table_name in ("nodes", "groups", "comments", "logs", "computers"):
-        table = schema.metadata.tables[table_name]
-        duplicate = connection.execute(select(table.c.uuid).group_by(table.c.uuid)
-                                       .having(func.count() > 1).limit(1)).scalar()
+    for table in ("nodes", "groups", "comments", "logs", "computers"):
+        duplicate = _first(connection, f"SELECT uuid FROM {table} GROUP BY uuid HAVING count(*) > 1 LIMIT 1")
         if duplicate is not None:
-            raise ArchiveError(f"the archive's database has two {table_name} with uuid {duplicate}")
+            raise ArchiveError(f"the archive's database has two {table} with uuid {duplicate}")
+
+
+_LINK_ENDS = ("SELECT l.pk FROM links l JOIN nodes s ON s.pk = l.source JOIN nodes t ON t.pk = l.target "
+              "WHERE l.type = ? AND (s.labels NOT LIKE ? OR t.labels NOT LIKE ?) LIMIT 1")
 
 
 def _check_links(connection: Connection) -> None:
-    links, source, target = schema.links, schema.nodes.alias("s"), schema.nodes.alias("t")
-    known = [rule.value for rule in LINK_RULES]
-    unknown = connection.execute(select(links.c.type).where(links.c.type.not_in(known)).limit(1)).scalar()
+    known = ", ".join(f"'{link_type.value}'" for link_type in LINK_RULES)
+    unknown = _first(connection, f"SELECT type FROM links WHERE type NOT IN ({known}) LIMIT 1")
     if unknown is not None:
         raise ArchiveError(f"the archive's database has a link of unknown type {unknown!r}")
-    if connection.execute(select(func.count()).where(links.c.source == links.c.target)).scalar():
+    if _first(connection, "SELECT count(*) FROM links WHERE source = target"):
         raise ArchiveError("the archive's database has a link from a node to itself")
     for link_type, rule in LINK_RULES.items():
-        bad = connection.execute(
-            select(links.c.pk).join(source, source.c.pk == links.c.source).join(target, target.c.pk == links.c.target)
-            .where(links.c.type == link_type.value)
-            .where(~source.c.labels.like(f"%|{rule.source}|%") | ~target.c.labels.like(f"%|{rule.target}|%"))
-            .limit(1)).scalar()
+        bad = _first(connection, _LINK_ENDS, link_type.value, f"%|{rule.source}|%", f"%|{rule.target}|%")
         if bad is not None:
             raise ArchiveError(f"the archive's database has link {bad} breaking a rule: {rule.description}")
         if rule.single_incoming:
-            types = [t.value for t in rule.single_incoming]
-            many = connection.execute(select(links.c.target).where(links.c.type.in_(types))
-                                      .group_by(links.c.target).having(func.count() > 1).limit(1)).scalar()
+            types = ", ".join(f"'{t.value}'" for t in sorted(rule.single_incoming))
+            many = _first(connection, f"SELECT target FROM links WHERE type IN ({types}) GROUP BY target "
+                                      "HAVING count(*) > 1 LIMIT 1")
             if many is not None:
                 raise ArchiveError(f"the archive's database breaks a rule at node {many}: {rule.description}")
-        for flag, end in (("unique_label_per_target", links.c.target), ("unique_label_per_source", links.c.source)):
-            if getattr(rule, flag) and connection.execute(
-                    select(end).where(links.c.type == link_type.value).group_by(end, links.c.label)
-                    .having(func.count() > 1).limit(1)).scalar() is not None:
+        for flag, end in (("unique_label_per_target", "target"), ("unique_label_per_source", "source")):
+            if getattr(rule, flag) and _first(
+                    connection, f"SELECT {end} FROM links WHERE type = ? GROUP BY {end}, label "
+                                "HAVING count(*) > 1 LIMIT 1", link_type.value) is not None:
                 raise ArchiveError(f"the archive's database has duplicate link labels: {rule.description}")
 
 

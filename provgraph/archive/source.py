@@ -16,7 +16,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from provgraph.archive import rows
@@ -126,12 +125,13 @@ def check_rows(archive: OpenedArchive, batch_size: int = 2000) -> None:
     assert archive.engine is not None
     with translated("reading its rows"), archive.engine.connect() as connection:
         for table, parse in _ROW_CHECKS:
-            for row in connection.execution_options(yield_per=batch_size).execute(select(table)):
-                record = parse(row)
-                _validate_record(record, table.name)
-        for row in connection.execute(select(schema.users)):
+            columns = ", ".join(f'"{column.name}"' for column in table.columns)
+            for row in connection.execution_options(yield_per=batch_size).exec_driver_sql(
+                    f"SELECT {columns} FROM {table.name}"):
+                _validate_record(parse(row), table.name)
+        for row in connection.exec_driver_sql("SELECT email, first_name, last_name, institution FROM users"):
             _validate_record(UserRecord(row.email, row.first_name, row.last_name, row.institution), "users")
-        for (email,) in connection.execute(select(schema.nodes.c.user).distinct()):
+        for (email,) in connection.exec_driver_sql("SELECT DISTINCT user FROM nodes"):
             _validate_record(UserRecord(email), "node users")
 
 
