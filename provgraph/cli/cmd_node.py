@@ -1,4 +1,4 @@
-"""``provgraph node``: show and delete nodes."""
+"""``provgraph node``: show, draw (graph), delete nodes, and list or print their files (repo ls|cat)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from provgraph.cli.params import load_cli_profile, provgraph_errors
 
 @click.group()
 def node() -> None:
-    """Inspect and delete nodes."""
+    """Inspect, draw and delete nodes."""
 
 
 #: which section of ``node show`` a link lands in: (direction, link type) -> title
@@ -155,3 +155,39 @@ def graph(ctx: click.Context, identifier: str, ancestor_depth: int | None, desce
         path = render(neighbourhood, output or f"{neighbourhood.root}.{fmt}", fmt)
     note = " (truncated at --max-nodes)" if neighbourhood.truncated else ""
     click.echo(f"wrote {path}: {len(neighbourhood.nodes)} nodes, {len(neighbourhood.links)} links{note}")
+
+
+@node.group()
+def repo() -> None:
+    """List and print the files of a node."""
+
+
+@repo.command("ls")
+@click.argument("identifier")
+@click.argument("path", required=False)
+@click.pass_context
+def repo_ls(ctx: click.Context, identifier: str, path: str | None) -> None:
+    """List the files and folders directly under PATH (default: the top) of a node."""
+    load_cli_profile(ctx)
+    from provgraph.orm import load_node
+
+    with provgraph_errors():
+        names = load_node(identifier).base.repository.list_object_names(path)
+    for name in names:
+        click.echo(name)
+
+
+@repo.command("cat")
+@click.argument("identifier")
+@click.argument("path")
+@click.pass_context
+def repo_cat(ctx: click.Context, identifier: str, path: str) -> None:
+    """Print the file PATH of a node (streamed, bytes as they are)."""
+    load_cli_profile(ctx)
+    from provgraph.orm import load_node
+
+    with provgraph_errors():
+        repository = load_node(identifier).base.repository
+        with repository.open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                click.echo(chunk, nl=False)

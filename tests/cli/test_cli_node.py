@@ -124,3 +124,19 @@ def test_help_does_not_import_graphviz_or_drivers():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+def test_repo_ls_and_cat(neo4j_profile):
+    from provgraph.orm import FolderData
+
+    folder = FolderData()
+    folder.base.repository.put_object_from_bytes(b"top\n", "a.txt")
+    folder.base.repository.put_object_from_bytes(b"\x00\x01deep", "sub/dir/b.bin")
+    folder.store()
+    assert run("node", "repo", "ls", str(folder.pk)).output.split() == ["a.txt", "sub"]
+    assert run("node", "repo", "ls", str(folder.pk), "sub").output.split() == ["dir"]
+    assert run("node", "repo", "cat", str(folder.pk), "a.txt").output == "top\n"
+    assert run("node", "repo", "cat", folder.uuid, "sub/dir/b.bin").stdout_bytes == b"\x00\x01deep"
+    missing = run("node", "repo", "cat", str(folder.pk), "nope")
+    assert missing.exit_code == 1 and "NotExistent" in missing.output and "nope" in missing.output
+    assert run("node", "repo", "ls", str(folder.pk), "nodir").exit_code == 1
