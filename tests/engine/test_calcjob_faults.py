@@ -2,7 +2,8 @@
 sshd is back, ``play`` finishes them all and no job was submitted twice.
 
 The outage is kept short (the service is shared): the backoff base is 0.2 s, so the fifth
-failure, which pauses a process, comes about 3 s after the first; the workers' own ssh sessions are ended too, as a real outage would.
+failure, which pauses a process, comes about 3 s after the first. The workers' own ssh
+sessions are ended too, as a real outage would.
 """
 
 from __future__ import annotations
