@@ -111,7 +111,8 @@ _T0 = "2026-01-01T00:00:00.000000+00:00"
 
 
 def _node(pk: int, labels: str, node_type: str, repository: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"pk": pk, "uuid": str(uuid_module.UUID(int=pk + 10**9)), "node_type": node_type, "labels": labels,
+    uuid = str(uuid_module.uuid5(uuid_module.NAMESPACE_OID, f"node-{pk}"))
+    return {"pk": pk, "uuid": uuid, "node_type": node_type, "labels": labels,
             "ctime": _T0, "mtime": _T0, "user": "tester@example.com", "label": f"n{pk}", "description": "",
             "attributes": json.dumps({"value": pk}), "extras": "{}",
             "repository": json.dumps(repository or {}), "hash": None, "computer": None}

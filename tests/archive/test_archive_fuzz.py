@@ -18,6 +18,7 @@ from provgraph.archive import import_archive, validate_archive
 from provgraph.exceptions import ArchiveError
 from provgraph.orm.backend import get_backend
 
+
 def _fuzz(examples: int) -> settings:
     return settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None,
                     max_examples=examples)
