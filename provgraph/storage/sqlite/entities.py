@@ -433,14 +433,10 @@ def insert_logs(connection: Connection, rows: list[dict[str, Any]]) -> list[int]
     ).scalar()
     if taken or len(set(uuids)) != len(uuids):
         raise StoringError("a log record's uuid is taken already")
-    statement = insert(schema.logs).returning(schema.logs.c.pk, sort_by_parameter_order=True)
-    pks: list[int] = []
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
-        if len(chunk) == 1:
-            pks.append(connection.execute(statement, chunk[0]).scalar_one())
-        else:
-            pks.extend(connection.execute(statement, chunk).scalars().all())
+    pks = db.allocate_pks(connection, "logs", len(rows))
+    numbered = [{**row, "pk": pk} for row, pk in zip(rows, pks, strict=True)]
+    for start in range(0, len(numbered), BATCH):
+        connection.execute(insert(schema.logs), numbered[start:start + BATCH])
     return pks
 
 

@@ -54,14 +54,10 @@ def resolve_link(link: LinkRecord, new_pks: Sequence[int]) -> LinkRecord:
 
 def insert_nodes(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert node rows inside a write transaction; return their new pks, in order."""
-    pks: list[int] = []
-    statement = insert(schema.nodes).returning(schema.nodes.c.pk, sort_by_parameter_order=True)
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
-        if len(chunk) == 1:
-            pks.append(connection.execute(statement, chunk[0]).scalar_one())
-        else:
-            pks.extend(connection.execute(statement, chunk).scalars().all())
+    pks = db.allocate_pks(connection, "nodes", len(rows))
+    numbered = [{**row, "pk": pk} for row, pk in zip(rows, pks, strict=True)]
+    for start in range(0, len(numbered), BATCH):
+        connection.execute(insert(schema.nodes), numbered[start:start + BATCH])
     return pks
 
 
