@@ -13,7 +13,7 @@ from provgraph.cli.main import cli
 from provgraph.orm import CalcJobNode, Computer, FolderData, Int, LinkType, RemoteData, load_node
 from provgraph.tools.calcjobs import SUBMIT_SCRIPT, workdir_is_safe
 
-pytestmark = [pytest.mark.requires_neo4j]
+pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +117,7 @@ def test_gotocomputer_local_command_opens_a_shell_there(local_computer, tmp_path
     assert shell.stdout.strip().splitlines()[-1] == str(workdir)
 
 
+@pytest.mark.requires_ssh
 def test_gotocomputer_ssh_command_reaches_the_workdir(ssh_computer, ssh_settings, ssh_connection):
     workdir = f"/tmp/{ssh_settings['username']}/goto-{uuid.uuid4().hex[:8]}"
     ssh_connection.run(f"mkdir -p {workdir}", hide=True)
@@ -132,6 +133,7 @@ def test_gotocomputer_ssh_command_reaches_the_workdir(ssh_computer, ssh_settings
     assert workdir in shell.stdout.split()
 
 
+@pytest.mark.requires_ssh
 def test_gotocomputer_needs_configuration(neo4j_profile, ssh_settings):
     computer = Computer(f"cj-uncfg-{uuid.uuid4().hex[:8]}", ssh_settings["host"], "core.ssh").store()
     node = make_calcjob(computer, "/tmp/some/where")
@@ -158,6 +160,7 @@ def test_cleanworkdir_local(local_computer, tmp_path):
     assert again.exit_code == 0 and "already gone" in again.output
 
 
+@pytest.mark.requires_ssh
 def test_cleanworkdir_over_ssh(ssh_computer, ssh_settings, ssh_connection):
     workdir = f"/tmp/{ssh_settings['username']}/clean-{uuid.uuid4().hex[:8]}"
     ssh_connection.run(f"mkdir -p {workdir}/a && echo hi > {workdir}/a/f", hide=True)
@@ -167,6 +170,7 @@ def test_cleanworkdir_over_ssh(ssh_computer, ssh_settings, ssh_connection):
     assert not ssh_connection.run(f"test -e {workdir}", warn=True, hide=True).ok
 
 
+@pytest.mark.requires_ssh
 def test_cleanworkdir_reports_unreachable_computer(neo4j_profile, ssh_settings):
     computer = Computer(f"cj-down-{uuid.uuid4().hex[:8]}", ssh_settings["host"], "core.ssh").store()
     computer.configure(username="nobody", port=1, known_hosts=ssh_settings["known_hosts"], connect_timeout=2)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from provgraph.cli.main import cli
 from provgraph.orm import Computer, InstalledCode, PortableCode, QueryBuilder, load_node
 
-pytestmark = [pytest.mark.requires_neo4j]
+pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from provgraph.exceptions import NotExistent
 from provgraph.orm import Computer
 from provgraph.tools.computers import check_computer, transport_for
 
-pytestmark = [pytest.mark.requires_neo4j]
+pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +88,7 @@ def test_setup_non_interactive_needs_label_and_hostname(neo4j_profile):
     assert result.exit_code == 2 and "--hostname is required" in result.output
 
 
+@pytest.mark.requires_ssh
 def test_configure_ssh_stores_transport_keywords(neo4j_profile, ssh_settings):
     label = new_label("ssh")
     assert run("computer", "setup", "-n", "-L", label, "-H", ssh_settings["host"], "-T", "core.ssh").exit_code == 0
@@ -149,6 +150,7 @@ def test_computer_test_reports_failure_with_reason(neo4j_profile, tmp_path):
     assert "1 check(s) failed, 2 skipped" in result.output
 
 
+@pytest.mark.requires_ssh
 def test_ssh_computer_test_against_sshd(neo4j_profile, ssh_settings, ssh_connection):
     label = new_label("ssh")
     assert run("computer", "setup", "-n", "-L", label, "-H", ssh_settings["host"], "-T", "core.ssh",
@@ -165,6 +167,7 @@ def test_ssh_computer_test_against_sshd(neo4j_profile, ssh_settings, ssh_connect
     assert ssh_connection.run(f"test -d /tmp/{ssh_settings['username']}/pg-cli-test", warn=True).ok
 
 
+@pytest.mark.requires_ssh
 def test_ssh_computer_test_wrong_port_fails(neo4j_profile, ssh_settings):
     label = new_label("ssh")
     Computer(label, ssh_settings["host"], "core.ssh", "core.direct").store()
@@ -200,6 +203,7 @@ def test_check_computer_skips_after_failure(neo4j_profile):
     assert [r.status for r in results[1:]] == ["skipped"] * 5
 
 
+@pytest.mark.requires_slurm
 def test_local_slurm_computer_test_queries_the_real_slurm(neo4j_profile, slurm_env, tmp_path):
     label = new_label("slurm")
     assert setup_local(label, str(tmp_path / "{username}"), scheduler="core.slurm").exit_code == 0

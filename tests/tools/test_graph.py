@@ -23,7 +23,7 @@ from provgraph.tools.graph import (
     to_digraph,
 )
 
-pytestmark = [pytest.mark.requires_neo4j]
+pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 SVG = "{http://www.w3.org/2000/svg}"
 
 

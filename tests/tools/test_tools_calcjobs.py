@@ -17,6 +17,8 @@ from provgraph.tools.calcjobs import calcjob_computer, remote_workdir, shell_com
 NAMES = st.text(alphabet=st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
                 min_size=1, max_size=30).filter(lambda name: name not in (".", ".."))
 
+pytestmark = [pytest.mark.requires_neo4j]
+
 
 @pytest.fixture(scope="module")
 def local_computer(neo4j_profile):

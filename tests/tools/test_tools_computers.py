@@ -44,6 +44,7 @@ def test_mpirun_command_words_round_trip_through_the_shell_syntax(words):
     assert _mpirun_words(shlex.join(words)) == words
 
 
+@pytest.mark.requires_neo4j
 @pytest.mark.usefixtures("neo4j_profile")
 def test_resolve_workdir_and_transport_for():
     computer = Computer(f"tc-{uuid.uuid4().hex[:8]}", "localhost", "core.local",
