@@ -186,3 +186,34 @@ def test_cleanworkdir_reports_unreachable_computer(neo4j_profile, ssh_settings):
 ])
 def test_workdir_is_safe(path, safe):
     assert workdir_is_safe(path) is safe
+
+
+def test_commands_on_a_calcjob_the_engine_ran(neo4j_profile, tmp_path):
+    """End to end: ArithmeticAddCalculation over core.local + core.direct, then every calcjob command on it."""
+    from provgraph.engine import run as run_process
+    from provgraph.engine.examples_calcjobs import ArithmeticAddCalculation
+    from provgraph.orm import InstalledCode
+
+    computer = Computer(f"cj-e2e-{uuid.uuid4().hex[:8]}", "localhost", "core.local", "core.direct",
+                        workdir=str(tmp_path / "work"), metadata={"minimum_job_poll_interval": 0.2}).store()
+    code = InstalledCode(computer=computer, filepath_executable="/bin/bash", label="bash").store()
+    outputs, node = run_process.get_node(ArithmeticAddCalculation, code=code, x=Int(4), y=Int(5),
+                                         metadata={"options": {"resources": {"num_machines": 1,
+                                                                             "num_mpiprocs_per_machine": 1}}})
+    assert node.is_finished_ok, node.exit_message
+    assert run("calcjob", "inputcat", str(node.pk)).output == "echo $((4 + 5))\n"
+    assert "/bin/bash < aiida.in > aiida.out" in run("calcjob", "inputcat", str(node.pk), SUBMIT_SCRIPT).output
+    assert run("calcjob", "outputcat", str(node.pk)).output.strip() == "9"
+    goto = run("calcjob", "gotocomputer", str(node.pk), "--print-command")
+    assert node.base.attributes.get("remote_workdir") in shlex.split(goto.output)[2]
+    graph = run("node", "graph", str(node.pk), "-f", "dot", "-o", str(tmp_path / "job.dot"))
+    assert graph.exit_code == 0, graph.output
+    source = (tmp_path / "job.dot").read_text()
+    for label in ("remote_folder", "retrieved", "sum", "code", "RemoteData", "FolderData", "InstalledCode"):
+        assert label in source
+    workdir = node.base.attributes.get("remote_workdir")
+    assert subprocess.run(["test", "-d", workdir]).returncode == 0
+    cleaned = run("calcjob", "cleanworkdir", str(node.pk), "-f")
+    assert cleaned.exit_code == 0 and "cleaned" in cleaned.output
+    assert subprocess.run(["test", "-e", workdir]).returncode != 0
+    assert outputs["sum"].value == 9
