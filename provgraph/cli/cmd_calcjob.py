@@ -118,16 +118,51 @@ def gotocomputer(ctx: click.Context, identifier: str, print_command: bool) -> No
     ctx.exit(subprocess.call(words, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr))
 
 
+def _select_calcjobs(computer_label: str | None, past_days: int | None) -> list[Any]:
+    """The ended CalcJobs (of the current user) on ``computer_label`` last changed more than ``past_days`` ago."""
+    from datetime import datetime, timedelta, timezone
+
+    from provgraph.common.states import TERMINAL_STATES
+    from provgraph.orm import CalcJobNode, QueryBuilder
+    from provgraph.orm.nodes.node import default_user
+
+    filters: dict[str, Any] = {"user": default_user(),
+                               "attributes.process_state": {"in": sorted(s.value for s in TERMINAL_STATES)}}
+    if computer_label is not None:
+        filters["computer"] = computer_label
+    if past_days is not None:
+        filters["mtime"] = {"<": datetime.now(timezone.utc) - timedelta(days=past_days)}
+    return QueryBuilder().append(CalcJobNode, filters=filters, project="*").all(flat=True)
+
+
 @calcjob.command()
-@click.argument("identifiers", nargs=-1, required=True)
+@click.argument("identifiers", nargs=-1)
+@click.option("-c", "--computer", "computer_label", help="Clean every ended CalcJob of yours on this computer.")
+@click.option("-p", "--past-days", type=click.IntRange(min=0),
+              help="With --computer: only CalcJobs last changed more than this many days ago.")
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def cleanworkdir(ctx: click.Context, identifiers: tuple[str, ...], force: bool) -> None:
-    """Remove the remote work directories of ended CalcJobs IDENTIFIERS."""
+def cleanworkdir(ctx: click.Context, identifiers: tuple[str, ...], computer_label: str | None,
+                 past_days: int | None, force: bool) -> None:
+    """Remove the remote work directories of ended CalcJobs IDENTIFIERS (or those selected by --computer)."""
     load_cli_profile(ctx)
     from provgraph.tools.calcjobs import clean_workdirs
 
-    nodes = [load_calcjob(identifier) for identifier in identifiers]
+    if bool(identifiers) == bool(computer_label):
+        raise click.UsageError("give either CalcJob IDENTIFIERS or --computer")
+    if past_days is not None and not computer_label:
+        raise click.UsageError("--past-days needs --computer")
+    if computer_label:
+        from provgraph.cli.cmd_computer import load_computer
+
+        load_computer(computer_label)
+        with provgraph_errors():
+            nodes = _select_calcjobs(computer_label, past_days)
+    else:
+        nodes = [load_calcjob(identifier) for identifier in identifiers]
+    if not nodes:
+        click.echo("no CalcJobs to clean")
+        return
     if not force:
         click.confirm(f"remove the remote work directories of {len(nodes)} CalcJob(s)?", abort=True)
     results = clean_workdirs(nodes)

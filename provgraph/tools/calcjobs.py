@@ -139,7 +139,10 @@ class CleanResult:
 
 
 def _clean_one(calcjob: CalcJobNode, transport: Any) -> CleanResult:
-    path = remote_workdir(calcjob)
+    try:
+        path = remote_workdir(calcjob)
+    except NotExistent:
+        return CleanResult(calcjob.pk, None, "skipped", "it never had a remote work directory")
     if not workdir_is_safe(path):
         return CleanResult(calcjob.pk, path, "skipped", "refusing to remove a path this shallow or odd")
     if not transport.path_exists(path):

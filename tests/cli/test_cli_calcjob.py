@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -39,6 +41,7 @@ def make_calcjob(computer: Computer, workdir: str, state: str = "finished", retr
                                    **(options or {})})
     node.base.repository.put_object_from_bytes(b"echo $((1 + 2))\n", "aiida.in")
     node.base.repository.put_object_from_bytes(b"#!/bin/bash\nbash < aiida.in > aiida.out\n", SUBMIT_SCRIPT)
+    node._record.computer = computer.label  # what the CalcJob engine records (no public setter)
     node.store()
     remote = RemoteData(remote_path=workdir, computer=computer)
     remote.base.links.add_incoming(node, LinkType.CREATE, "remote_folder")
@@ -217,3 +220,35 @@ def test_commands_on_a_calcjob_the_engine_ran(neo4j_profile, tmp_path):
     assert cleaned.exit_code == 0 and "cleaned" in cleaned.output
     assert subprocess.run(["test", "-e", workdir]).returncode != 0
     assert outputs["sum"].value == 9
+
+
+def test_cleanworkdir_by_computer(local_computer, tmp_path):
+    folders = [tmp_path / "w" / name for name in ("one", "two", "busy")]
+    for folder in folders:
+        folder.mkdir(parents=True)
+    ended = [make_calcjob(local_computer, str(folders[0])),
+             make_calcjob(local_computer, str(folders[1]), state="excepted")]
+    busy = make_calcjob(local_computer, str(folders[2]), state="waiting")
+    old = run("calcjob", "cleanworkdir", "-c", local_computer.label, "-p", "1", "-f")
+    assert old.exit_code == 0 and "no CalcJobs to clean" in old.output
+    assert all(folder.exists() for folder in folders)
+    result = run("calcjob", "cleanworkdir", "-c", local_computer.label, "-f")
+    assert result.exit_code == 0, result.output
+    assert not folders[0].exists() and not folders[1].exists() and folders[2].exists()
+    assert str(busy.pk) not in result.output and all(str(node.pk) in result.output for node in ended)
+    both = run("calcjob", "cleanworkdir", str(busy.pk), "-c", local_computer.label)
+    assert both.exit_code == 2 and "either CalcJob IDENTIFIERS or --computer" in both.output
+    assert run("calcjob", "cleanworkdir", "-p", "3", str(busy.pk)).exit_code == 2
+
+
+def test_gotocomputer_runs_the_shell(local_computer, tmp_path):
+    workdir = tmp_path / "w" / "interactive"
+    workdir.mkdir(parents=True)
+    node = make_calcjob(local_computer, str(workdir))
+    provgraph = os.path.join(os.path.dirname(sys.executable), "provgraph")
+    shell = subprocess.run([provgraph, "-p", "services", "calcjob", "gotocomputer", str(node.pk)],
+                           input="pwd -P\nexit 7\n", capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "SHELL": "/bin/sh"})
+    assert shell.returncode == 7, shell.stderr
+    assert shell.stdout.strip().splitlines()[-1] == str(workdir.resolve())
+    assert f"going to the work directory of CalcJob {node.pk}" in shell.stderr

@@ -53,3 +53,14 @@ def test_errors(local_computer, neo4j_profile):
     other = Computer(f"tcj-{uuid.uuid4().hex[:8]}", "h", "core.carrier-pigeon").store()  # plugin not installed
     with pytest.raises(ValidationError, match="cannot open a shell over transport 'core.carrier-pigeon'"):
         shell_command(unstored_calcjob(other, "/tmp/x/y"))
+
+
+def test_computer_and_workdir_from_the_remote_folder(local_computer):
+    from provgraph.orm import LinkType, RemoteData
+
+    node = CalcJobNode().store()  # no computer recorded on the node itself
+    remote = RemoteData(remote_path="/scratch/u/job-1", computer=local_computer)
+    remote.base.links.add_incoming(node, LinkType.CREATE, "remote_folder")
+    remote.store()
+    assert calcjob_computer(node).label == local_computer.label
+    assert remote_workdir(node) == "/scratch/u/job-1"
