@@ -220,3 +220,13 @@ def test_local_slurm_computer_test_queries_the_real_slurm(neo4j_profile, slurm_e
     assert run("computer", "configure", "local", broken, "--env", f"PATH={bin_dir}").exit_code == 0
     failed = run("computer", "test", broken)
     assert failed.exit_code == 1 and "failed  ask the scheduler for jobs: SchedulerError" in failed.output
+
+
+def test_delete_refused_while_a_code_uses_the_computer(neo4j_profile):
+    from provgraph.orm import InstalledCode
+
+    computer = Computer(new_label("used"), "localhost").store()
+    InstalledCode(computer=computer, filepath_executable="/bin/true", label="t").store()
+    result = run("computer", "delete", computer.label, "-f")
+    assert result.exit_code == 1 and "ModificationNotAllowed" in result.output
+    assert Computer.get(label=computer.label).pk == computer.pk
