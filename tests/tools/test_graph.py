@@ -1,4 +1,4 @@
-"""Provenance neighbourhoods (``provgraph.tools.graph``): the walk on Neo4j, the styling, and real ``dot`` renders."""
+"""Provenance neighbourhoods (``provgraph.tools.graph``): the walk on both backends, styling, real renders."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def process(cls, state: str = "finished", exit_status: int | None = 0, **kwargs)
 
 
 @pytest.fixture
-def provenance(neo4j_profile):
+def provenance(backend_profile):
     """a, b -> workflow W calls calc C (a, b) -> out; W returns out; D(out) -> out2; F(b) failed; X(b) excepted."""
     a, b = Int(1, label="a").store(), Int(2).store()
     workflow = process(WorkChainNode, exit_status=0)
