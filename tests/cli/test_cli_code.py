@@ -121,3 +121,20 @@ def test_show_refuses_ambiguous_label(neo4j_profile):
         InstalledCode(computer=host, filepath_executable="/bin/true", label=label).store()
     result = run("code", "show", label)
     assert result.exit_code == 2 and "2 codes are labelled" in result.output
+
+
+def test_computer_and_code_commands_on_both_backends(backend_profile, tmp_path):
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, ["-p", backend_profile.name, *args])
+
+    host = f"both-{uuid.uuid4().hex[:8]}"
+    assert invoke("computer", "setup", "-n", "-L", host, "-H", "localhost", "-w", str(tmp_path / "{username}"),
+                  ).exit_code == 0
+    assert invoke("computer", "configure", "local", host, "--safe-interval", "0").exit_code == 0
+    tested = invoke("computer", "test", host)
+    assert tested.exit_code == 0, tested.output
+    created = invoke("code", "create", "installed", "-n", "-L", "sh", "-Y", host, "-X", "/bin/sh")
+    assert created.exit_code == 0, created.output
+    listed = invoke("code", "list", "-Y", host)
+    assert f"sh@{host}" in listed.output
+    assert invoke("code", "show", f"sh@{host}").exit_code == 0

@@ -140,3 +140,20 @@ def test_repo_ls_and_cat(neo4j_profile):
     missing = run("node", "repo", "cat", str(folder.pk), "nope")
     assert missing.exit_code == 1 and "NotExistent" in missing.output and "nope" in missing.output
     assert run("node", "repo", "ls", str(folder.pk), "nodir").exit_code == 1
+
+
+def test_show_and_graph_on_both_backends(backend_profile, tmp_path):
+    x = Int(2).store()
+    calc = CalcFunctionNode(process_label="double")
+    calc.base.attributes.set_many({"process_state": "finished", "exit_status": 0})
+    calc.base.links.add_incoming(x, LinkType.INPUT_CALC, "x")
+    calc.store()
+    doubled = Int(4)
+    doubled.base.links.add_incoming(calc, LinkType.CREATE, "result")
+    doubled.store()
+    base = ["-p", backend_profile.name, "node"]
+    shown = CliRunner().invoke(cli, [*base, "show", str(calc.pk)])
+    assert shown.exit_code == 0, shown.output
+    assert f"│ x     │ INPUT_CALC │ {x.pk}" in shown.output and f"│ result │ CREATE    │ {doubled.pk}" in shown.output
+    drawn = CliRunner().invoke(cli, [*base, "graph", str(doubled.pk), "-a", "all", "-o", str(tmp_path / "g.svg")])
+    assert drawn.exit_code == 0 and "3 nodes, 2 links" in drawn.output
