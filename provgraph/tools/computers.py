@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from provgraph.exceptions import ConfigurationError, NotExistent, ProvgraphError, ValidationError
+from provgraph.exceptions import ConfigurationError, NotExistent, ProvgraphError, TransportError, ValidationError
 
 if TYPE_CHECKING:
     from provgraph.orm.computers import Computer
@@ -168,7 +168,7 @@ def _roundtrip_file(transport: Transport, workdir: str) -> str:
             transport.rmtree(remote)
         with open(back) as handle:
             if handle.read() != content:
-                raise ProvgraphError(f"{remote} read back differs from what was written")
+                raise TransportError(f"{remote} read back differs from what was written")
     return f"wrote, read back and removed {name}"
 
 
