@@ -87,7 +87,7 @@ def stats(directory: Path) -> dict[str, int]:
     totals: dict[str, int] = {}
     path = directory / "stats.txt"
     for line in path.read_text().splitlines() if path.exists() else []:
-        event, _, count = line.split()
+        event, _, count = line.split()[:3]
         totals[event] = totals.get(event, 0) + int(count)
     return totals
 

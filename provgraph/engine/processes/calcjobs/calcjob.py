@@ -11,7 +11,9 @@ lifecycle as committed steps, each checkpointed in the node (stage, attempts, Ca
 ``submit`` (at most once, see :mod:`~provgraph.engine.processes.calcjobs.lifecycle`) →
 ``update`` (waiting: the state of the job comes from the batched per-computer poll of
 :mod:`~provgraph.engine.processes.calcjobs.poller`) → ``retrieve`` (output ``retrieved``) and
-``parse`` (the parser's outputs and exit code), which run in one step.
+``parse`` (the parser's outputs and exit code). Upload and submit run in one step, as do
+retrieve and parse (the temporary retrieved files live only as long as the step); when the
+submission fails after the upload, its retries start from ``submit``.
 
 Transport and scheduler failures are retried with exponential backoff: ``base × 2^(n-1)`` seconds
 (base ``$PROVGRAPH_CALCJOB_BACKOFF``, default 5 s). On a worker the process waits without a worker
@@ -226,7 +228,7 @@ class CalcJob(Process):
         try:
             outcome = getattr(self, f"_do_{stage}")()
         except RETRYABLE as exc:
-            return self._failed(stage, exc)
+            return self._failed(self._cp["stage"], exc)
         self._cp.update(failures=0, retry_at=None)
         return outcome
 
@@ -291,7 +293,8 @@ class CalcJob(Process):
                              retrieve_temporary_list=calc_info.retrieve_temporary_list)
         if "remote_folder" not in self._outputs:
             self.out("remote_folder", RemoteData(remote_path=workdir, computer=self.computer.label))
-        return Outcome.CONTINUE
+        # submit in the same step (one commit less); a failed submission is retried from stage "submit"
+        return self._do_submit()
 
     def _workdir(self, transport: Any) -> str:
         from provgraph.tools.computers import resolve_workdir

@@ -8,7 +8,7 @@
   that interval apart across the whole fleet (a worker that finds the lease taken waits for it).
 - :func:`claim` / :func:`release`: leases through the storage's ``coordination`` (DESIGN §5).
 - :func:`record`: optional statistics (``$PROVGRAPH_CALCJOB_STATS`` names a file that every
-  worker appends ``<event> <computer> <count>`` lines to), read by ``bench/calcjobs.py``.
+  worker appends ``<event> <computer> <count> <unix time>`` lines to), read by ``bench/calcjobs.py``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def record(event: str, computer: str, count: int = 1) -> None:
     path = os.environ.get(STATS_ENV)
     if not path:
         return
-    line = f"{event} {computer} {count}\n".encode()
+    line = f"{event} {computer} {count} {time.time():.3f}\n".encode()
     with _STATS_LOCK:
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
