@@ -11,7 +11,8 @@ worker start --workers 2`` on a queue of their own, waits until all ended, and p
 
 The counts come from the workers' statistics file (``$PROVGRAPH_CALCJOB_STATS``).
 N: ``$BENCH_CALCJOBS`` (default 1,000); pool processes per worker ``$BENCH_CALCJOBS_CONCURRENCY``
-(default 4: the steps mostly wait for Neo4j and MinIO); the computer's poll interval ``$BENCH_CALCJOBS_POLL`` seconds (default 2).
+(default 4: the steps mostly wait for Neo4j and MinIO); the computer's poll interval
+``$BENCH_CALCJOBS_POLL`` seconds (default 2).
 Prints the figures, then one ``RESULT {...}`` JSON line.
 """
 
