@@ -61,6 +61,9 @@ def show(ctx: click.Context, identifier: str) -> None:
     click.echo(f"label: {shown.label!r}  ctime: {shown.ctime.isoformat()}  user: {shown.user}")
     if shown.description:
         click.echo(f"description: {shown.description}")
+    computer = getattr(shown, "computer", None)  # codes, remote folders (and CalcJobs, once they expose it)
+    if computer:
+        click.echo(f"computer: {getattr(computer, 'label', computer)}")
     if isinstance(shown, ProcessNode):
         click.echo(f"process: {shown.process_label}  state: {shown.process_state.value}  "
                    f"exit status: {shown.exit_status}  exit message: {shown.exit_message or ''}")
