@@ -19,8 +19,9 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,30 +164,79 @@ def _iter_node_records(backend: StorageBackend, chosen: set[int] | None, batch_s
 def _write_nodes(connection: Connection, archive: zipfile.ZipFile, backend: StorageBackend,
                  chosen: set[int] | None, tally: _Tally, progress: Progress, batch_size: int) -> set[int]:
     progress.start("exporting nodes", None if chosen is None else len(chosen))
-    repository = get_repository()
     exported: set[int] = set()
-    for batch in _batches(_iter_node_records(backend, chosen, batch_size), batch_size):
-        connection.execute(schema.nodes.insert(), [rows.node_row(record) for record in batch])
-        for record in batch:
-            exported.add(record.pk)
-            tally.nodes_by_type[record.node_type] += 1
-            tally.users.add(record.user)
-            if record.computer:
-                tally.computers.add(record.computer)
-            for key in record.repository.values():
-                if key not in tally.objects:
-                    _copy_object(archive, repository, key)
-                    tally.objects.add(key)
-        tally.counts["nodes"] += len(batch)
-        progress.advance(len(batch))
+    with ObjectFetcher(get_repository()) as fetcher:
+        for batch in _batches(_iter_node_records(backend, chosen, batch_size), batch_size):
+            connection.execute(schema.nodes.insert(), [rows.node_row(record) for record in batch])
+            keys = []
+            for record in batch:
+                exported.add(record.pk)
+                tally.nodes_by_type[record.node_type] += 1
+                tally.users.add(record.user)
+                if record.computer:
+                    tally.computers.add(record.computer)
+                for key in record.repository.values():
+                    if key not in tally.objects:
+                        tally.objects.add(key)
+                        keys.append(key)
+            fetcher.copy_into(archive, keys)
+            tally.counts["nodes"] += len(batch)
+            progress.advance(len(batch))
     return exported
 
 
-def _copy_object(archive: zipfile.ZipFile, repository: Any, key: str) -> None:
-    """Stream one repository object into the zip, chunk by chunk."""
-    with repository.open(key) as source, archive.open(object_name(key), "w", force_zip64=True) as target:
-        while chunk := source.read(CHUNK_SIZE):
-            target.write(chunk)
+class ObjectFetcher:
+    """Copies repository objects into the zip, reading ahead in threads (an S3 GET waits on the network).
+
+    The zip is written by the calling thread, in order; at most ``window`` objects are read ahead,
+    and of each only its first chunk, so memory stays bounded whatever the objects' sizes.
+    """
+
+    def __init__(self, repository: Any, threads: int = 8, window: int = 32) -> None:
+        self.repository, self.window = repository, window
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="archive-fetch")
+
+    def _head(self, key: str) -> tuple[bytes, Any, Any]:
+        """Open the object and read its first chunk; return it, and the open stream and its context if more follows."""
+        context = self.repository.open(key)
+        handle = context.__enter__()
+        try:
+            first = handle.read(CHUNK_SIZE)
+        except BaseException:
+            context.__exit__(None, None, None)
+            raise
+        if len(first) < CHUNK_SIZE:
+            context.__exit__(None, None, None)
+            return first, None, None
+        return first, handle, context
+
+    def copy_into(self, archive: zipfile.ZipFile, keys: list[str]) -> None:
+        """Write the objects ``keys`` into ``archive`` as ``repo/<key>`` members."""
+        pending: deque[tuple[str, Future]] = deque()
+        for key in keys:
+            pending.append((key, self.pool.submit(self._head, key)))
+            if len(pending) >= self.window:
+                self._write(archive, *pending.popleft())
+        while pending:
+            self._write(archive, *pending.popleft())
+
+    @staticmethod
+    def _write(archive: zipfile.ZipFile, key: str, future: Future) -> None:
+        first, handle, context = future.result()
+        with archive.open(object_name(key), "w", force_zip64=handle is not None) as target:
+            target.write(first)
+            if handle is not None:
+                try:
+                    while chunk := handle.read(CHUNK_SIZE):
+                        target.write(chunk)
+                finally:
+                    context.__exit__(None, None, None)
+
+    def __enter__(self) -> ObjectFetcher:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_links(connection: Connection, backend: StorageBackend, exported: set[int], everything: bool,

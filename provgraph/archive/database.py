@@ -77,8 +77,23 @@ def check_database(connection: Connection) -> None:
             connection.exec_driver_sql(f"SELECT {columns} FROM {name} LIMIT 0").all()
     _check_version(connection)
     with translated("checking its references"):
+        _check_json(connection)
         _check_references(connection)
         _check_links(connection)
+
+
+_JSON_COLUMNS = (("nodes", ("attributes", "extras", "repository")), ("groups", ("extras",)),
+                 ("logs", ("metadata",)), ("computers", ("metadata",)))
+
+
+def _check_json(connection: Connection) -> None:
+    """The JSON columns hold JSON objects (a fast first check; rows are parsed fully on import)."""
+    for table, columns in _JSON_COLUMNS:
+        for column in columns:
+            bad = _first(connection, f"SELECT pk FROM {table} WHERE CASE WHEN json_valid({column}) "
+                                     f"THEN json_type({column}) END IS NOT 'object' LIMIT 1")
+            if bad is not None:
+                raise ArchiveError(f"the archive's {table} row {bad} has a {column} that is not a JSON object")
 
 
 def _check_version(connection: Connection) -> None:

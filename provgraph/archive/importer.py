@@ -12,11 +12,12 @@ an sqlite profile import alike. The rules:
   then by label;
 - importing the same archive twice adds nothing the second time.
 
-The archive is checked completely first (:func:`provgraph.archive.source.check_rows` and the
-checks of :class:`OpenedArchive`), so a broken archive is refused before anything is written.
-If writing fails midway (e.g. a link would break a rule against what the profile holds), what
-was written is undone and :class:`ArchiveError` is raised: an import is all or nothing (users
-it created are kept, being harmless; repository objects it stored stay unreferenced until
+The archive's structure is checked first (zip, metadata, database integrity and references,
+objects; see :class:`OpenedArchive`), so a broken archive is refused before anything is written;
+its rows are parsed and checked as they are imported. If writing fails midway (a malformed
+row, a link that would break a rule against what the profile holds), what was written is
+undone and :class:`ArchiveError` is raised: an import is all or nothing (users it created are
+kept, being harmless; repository objects it stored stay unreferenced until
 ``provgraph storage maintain``).
 
 Streaming: nodes are read from the archive in pk order, a batch at a time; the map from
@@ -27,6 +28,7 @@ so memory does not grow with the archive.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from provgraph.archive.database import translated
 from provgraph.archive.format import DEFAULT_LIMITS, Limits
 from provgraph.archive.journal import Journal
 from provgraph.archive.progress import SILENT, Progress
-from provgraph.archive.source import OpenedArchive, check_rows
+from provgraph.archive.source import OpenedArchive
 from provgraph.common.links import LinkRecord
 from provgraph.exceptions import ArchiveError, MultipleObjectsError, NotExistent, ProvgraphError
 from provgraph.orm.backend import get_backend, get_repository
@@ -49,6 +51,11 @@ from provgraph.storage.base import StorageBackend
 from provgraph.storage.sqlite import schema
 
 BATCH = 2000
+#: repository writes in flight at once while copying files
+COPY_THREADS = 8
+
+#: errors a bad row of an archive can provoke in a backend (a value it refuses): reported as ArchiveError
+_REFUSALS = (ProvgraphError, ValueError, TypeError, UnicodeError, OverflowError)
 
 #: what happens to the extras of a node that is already stored
 EXTRAS_POLICIES = {
@@ -88,8 +95,8 @@ def import_archive(path: Path | str, *, extras_policy: str = "merge", progress: 
         raise ArchiveError(f"unknown extras policy {extras_policy!r}; choose one of {', '.join(EXTRAS_POLICIES)}")
     try:
         progress.start("checking the archive", None)
-        with OpenedArchive(path, limits=limits) as archive:
-            check_rows(archive)
+        # objects are not hashed twice: copying them checks each one's key (before any node is written)
+        with OpenedArchive(path, limits=limits, verify_objects=False) as archive:
             return _Importer(archive, extras_policy, progress, batch_size).run()
     finally:
         progress.finish()
@@ -112,8 +119,8 @@ class _Importer:
         try:
             with translated("preparing the import"):
                 _prepare_scratch(self.connection)
-            self._users()
             try:
+                self._users()
                 self._computers()
                 self._objects()
                 self._nodes()
@@ -122,7 +129,7 @@ class _Importer:
                 self._logs()
             except BaseException as exc:
                 self.journal.undo()
-                if isinstance(exc, ProvgraphError) and not isinstance(exc, ArchiveError):
+                if isinstance(exc, _REFUSALS) and not isinstance(exc, ArchiveError):
                     raise ArchiveError(f"importing {self.archive.path} failed, nothing was imported: "
                                        f"{type(exc).__name__}: {exc}") from exc
                 raise
@@ -151,16 +158,25 @@ class _Importer:
             self.report.computers_new += 1
 
     def _objects(self) -> None:
+        """Copy the objects the profile lacks, several at a time (each write waits on its own fsync or upload)."""
         keys = sorted(self.archive.object_keys)
         self.progress.start("copying files", len(keys))
-        for start in range(0, len(keys), self.batch):
-            chunk = keys[start:start + self.batch]
-            for key, present in zip(chunk, self.repository.has_objects(chunk), strict=True):
-                if not present:
-                    with self.archive.open_object(key) as handle:
-                        self.repository.put_object_from_filelike(handle)
-                    self.report.objects_new += 1
-            self.progress.advance(len(chunk))
+        with ThreadPoolExecutor(max_workers=COPY_THREADS, thread_name_prefix="archive-copy") as pool:
+            for start in range(0, len(keys), self.batch):
+                chunk = keys[start:start + self.batch]
+                missing = [key for key, present in zip(chunk, self.repository.has_objects(chunk), strict=True)
+                           if not present]
+                for _ in pool.map(self._copy_object, missing):
+                    pass
+                self.report.objects_new += len(missing)
+                self.progress.advance(len(chunk))
+
+    def _copy_object(self, key: str) -> None:
+        with self.archive.open_object(key) as handle:
+            stored = self.repository.put_object_from_filelike(handle)
+        if stored != key:
+            raise ArchiveError(f"member repo/{key} does not hold the object its name says (sha256 mismatch); "
+                               "nothing was imported")
 
     # -- nodes and links -----------------------------------------------------------------------
     def _nodes(self) -> None:

@@ -7,14 +7,15 @@ checks it, so a corrupt or hand-made archive fails here with :class:`ArchiveErro
 
 from __future__ import annotations
 
+import json
 import re
 import uuid as uuid_module
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
-from provgraph.common import json as pjson
 from provgraph.common.links import LinkType
-from provgraph.exceptions import ArchiveError, NotExistent, ProvgraphError
+from provgraph.exceptions import ArchiveError, NotExistent
 from provgraph.storage.base import NodeRecord
 from provgraph.storage.entities import CommentRecord, ComputerRecord, GroupRecord, LogRecord, UserRecord
 
@@ -44,15 +45,32 @@ def parse_time(text: Any, what: str) -> datetime:
 def parse_json(text: Any, what: str, kind: type = dict) -> Any:
     """Return the JSON value of a text column, checked to be of ``kind``.
 
+    Standard JSON only (``NaN``/``Infinity`` are refused). Deeper checks of the values (int
+    size, valid Unicode) are left to the storage backend that stores them, which refuses bad
+    values with a ``ValidationError`` before writing anything.
+
     :raises ArchiveError: when the text is not JSON of that kind
     """
     try:
-        value = pjson.loads(text)
-    except (ProvgraphError, TypeError, ValueError, RecursionError) as exc:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ArchiveError(f"{what}: not valid JSON ({exc})") from exc
     if not isinstance(value, kind):
         raise ArchiveError(f"{what}: expected a JSON {kind.__name__}")
     return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def dumps(value: Any) -> str:
+    """The canonical JSON text of a value read from a storage backend (already JSON-clean).
+
+    Same text as :func:`provgraph.common.json.dumps`, without its validation pass: what a
+    backend hands out was validated when it was stored.
+    """
+    return json.dumps(value, sort_keys=True, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def check_uuid(text: Any, what: str) -> str:
@@ -70,11 +88,15 @@ def check_uuid(text: Any, what: str) -> str:
 
 def ordered_labels(record: NodeRecord) -> tuple[str, ...]:
     """The node's class tree root first (backends may hand the labels back in any order)."""
+    return _ordered_labels(record.node_type, frozenset(record.labels))
+
+
+@lru_cache(maxsize=1024)
+def _ordered_labels(node_type: str, labels: frozenset[str]) -> tuple[str, ...]:
     from provgraph.orm.nodes.registry import node_class
 
-    labels = set(record.labels)
     try:
-        tree = tuple(node_class(record.node_type).class_tree())
+        tree = tuple(node_class(node_type).class_tree())
     except (NotExistent, AttributeError):
         tree = ()
     if set(tree) == labels:
@@ -89,8 +111,8 @@ def node_row(record: NodeRecord) -> dict[str, Any]:
         "labels": "|" + "|".join(ordered_labels(record)) + "|",
         "ctime": time_text(record.ctime), "mtime": time_text(record.mtime), "user": record.user,
         "label": record.label, "description": record.description,
-        "attributes": pjson.dumps(record.attributes), "extras": pjson.dumps(record.extras),
-        "repository": pjson.dumps(record.repository), "hash": record.hash, "computer": record.computer,
+        "attributes": dumps(record.attributes), "extras": dumps(record.extras),
+        "repository": dumps(record.repository), "hash": record.hash, "computer": record.computer,
     }
 
 
@@ -149,10 +171,10 @@ def computer_row(record: ComputerRecord) -> dict[str, Any]:
         "pk": record.pk, "uuid": record.uuid, "label": record.label, "hostname": record.hostname,
         "description": record.description, "transport_type": record.transport_type,
         "scheduler_type": record.scheduler_type, "workdir": record.workdir,
-        "mpirun_command": pjson.dumps(list(record.mpirun_command)),
+        "mpirun_command": dumps(list(record.mpirun_command)),
         "default_mpiprocs_per_machine": record.default_mpiprocs_per_machine,
         "prepend_text": record.prepend_text, "append_text": record.append_text,
-        "metadata": pjson.dumps(record.metadata),
+        "metadata": dumps(record.metadata),
     }
 
 
@@ -172,7 +194,7 @@ def group_row(record: GroupRecord) -> dict[str, Any]:
     """Return the ``groups`` row of a group (archive pk = source pk)."""
     return {"pk": record.pk, "uuid": record.uuid, "label": record.label, "type_string": record.type_string,
             "description": record.description, "user": record.user, "time": time_text(record.time),
-            "extras": pjson.dumps(record.extras)}
+            "extras": dumps(record.extras)}
 
 
 def group_record(row: Any) -> GroupRecord:
@@ -200,7 +222,7 @@ def log_row(record: LogRecord) -> dict[str, Any]:
     """Return the ``logs`` row of a log record (node_pk is the archive's node pk)."""
     return {"pk": record.pk, "uuid": record.uuid, "node_pk": record.node_pk, "time": time_text(record.time),
             "loggername": record.loggername, "levelname": record.levelname, "message": record.message,
-            "metadata": pjson.dumps(record.metadata)}
+            "metadata": dumps(record.metadata)}
 
 
 def log_record(row: Any, node_pk: int) -> LogRecord:

@@ -144,7 +144,11 @@ def test_dangling_link(sqlite_target, tmp_path):
     ("INSERT INTO links (source, target, type, label) VALUES (1, 2, 'TELEPORT', 'y')", "unknown type"),
     ("INSERT INTO links (source, target, type, label) VALUES (1, 2, 'INPUT_CALC', 'x')", "duplicate link labels"),
     ("UPDATE settings SET value = '999' WHERE key = 'schema_version'", "schema version 999"),
-    ("UPDATE nodes SET extras = '{broken' WHERE pk = 1", "not valid JSON"),
+    ("UPDATE nodes SET extras = '{broken' WHERE pk = 1", "not a JSON object"),
+    ("UPDATE nodes SET extras = '{\"a\": NaN}' WHERE pk = 1", "not a JSON object|not valid JSON"),
+    ("UPDATE nodes SET extras = '{\"a\": 1, \"a\": 2}' WHERE pk = 1", None),
+    ("UPDATE nodes SET extras = '[1]' WHERE pk = 1", "not a JSON object"),
+    ("UPDATE groups SET time = 'soon'", "not an ISO time"),
     ("UPDATE nodes SET uuid = 'not-a-uuid' WHERE pk = 1", "not a uuid"),
     ("UPDATE nodes SET labels = '|Data|Int|' WHERE pk = 1", "malformed labels|breaking a rule"),
     ("UPDATE nodes SET ctime = 'yesterday' WHERE pk = 1", "not an ISO time"),
@@ -153,7 +157,11 @@ def test_dangling_link(sqlite_target, tmp_path):
 ])
 def test_bad_database(sqlite_target, tmp_path, statement, match):
     db = _edit(_db(tmp_path), statement)
-    _refused(zip_archive(tmp_path / "bad.zip", db, {KEY: CONTENT}), match)
+    path = zip_archive(tmp_path / "bad.zip", db, {KEY: CONTENT})
+    if match is None:  # harmless oddity: a clean import
+        assert import_archive(path).nodes_new == 4
+        return
+    _refused(path, match)
 
 
 def test_database_that_is_not_sqlite(sqlite_target, tmp_path):
