@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,7 +66,7 @@ def open_engine(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engin
         try:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cursor, busy_timeout)
             # synchronous stays FULL (the default): a commit survives a power cut, so a step the
             # engine committed (and then announced to the broker) can never vanish afterwards
         finally:
@@ -80,6 +81,24 @@ def open_engine(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engin
     with translated(str(path)), engine.connect() as connection:
         connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
     return engine
+
+
+def _set_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """Put the database in WAL mode (a no-op once it is).
+
+    Switching a new file to WAL needs a moment of exclusive access; when several processes
+    open a fresh file at once, sqlite may answer "locked" without waiting, so retry until
+    the busy timeout.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _dispose_after_fork(engine: Engine) -> None:

@@ -88,3 +88,29 @@ def test_entry_point_and_pragmas(sqlite_backend):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
+
+
+def _open_at(path: str, start: float) -> int:
+    import time
+
+    while time.time() < start:
+        time.sleep(0.001)
+    backend = SqliteBackend({"path": path})
+    try:
+        backend.users.get_or_create("same@example.org")
+        return backend.schema_version()
+    finally:
+        backend.close()
+
+
+def test_processes_opening_a_fresh_file_at_once_initialise_it_once(sqlite_path):
+    import multiprocessing
+    import time
+
+    start = time.time() + 1.5
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        versions = pool.starmap(_open_at, [(str(sqlite_path), start)] * 4)
+    assert versions == [1] * 4
+    with sqlite3.connect(sqlite_path) as connection:
+        assert connection.execute("SELECT key, value FROM settings").fetchall() == [("schema_version", "1")]
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (1,)
