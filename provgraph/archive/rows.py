@@ -52,7 +52,7 @@ def parse_json(text: Any, what: str, kind: type = dict) -> Any:
     :raises ArchiveError: when the text is not JSON of that kind
     """
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except (TypeError, ValueError, RecursionError) as exc:
         raise ArchiveError(f"{what}: not valid JSON ({exc})") from exc
     if not isinstance(value, kind):
@@ -62,6 +62,9 @@ def parse_json(text: Any, what: str, kind: type = dict) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def dumps(value: Any) -> str:
@@ -122,8 +125,8 @@ def node_record(row: Any) -> NodeRecord:
     :raises ArchiveError: when a column is malformed
     """
     what = f"node {row.pk}"
-    labels = tuple(str(row.labels).strip("|").split("|"))
-    if not labels or labels[0] != "Node" or not all(_LABEL.fullmatch(label) for label in labels):
+    labels = _labels(row.labels)
+    if labels is None:
         raise ArchiveError(f"{what}: malformed labels {row.labels!r}")
     repository = parse_json(row.repository, f"{what} repository")
     if not all(isinstance(path, str) and isinstance(key, str) and _KEY.fullmatch(key)
@@ -140,6 +143,15 @@ def node_record(row: Any) -> NodeRecord:
         extras=parse_json(row.extras, f"{what} extras"), repository=repository,
         hash=_optional_text(row.hash, f"{what} hash"), computer=_optional_text(row.computer, f"{what} computer"),
     )
+
+
+@lru_cache(maxsize=1024)
+def _labels(text: Any) -> tuple[str, ...] | None:
+    """The class tree of a labels column, or None when it is malformed (few distinct values: cached)."""
+    labels = tuple(str(text).strip("|").split("|"))
+    if not labels or labels[0] != "Node" or not all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    return labels
 
 
 def _optional_text(value: Any, what: str) -> str | None:
