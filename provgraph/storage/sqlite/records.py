@@ -24,6 +24,8 @@ def to_json(value: Any, kind: str) -> str:
     :param kind: what the value is, for error messages (``attribute``, ``extra``...)
     :raises ValidationError: when ``value`` is not JSON-able (the message names the offending path)
     """
+    if type(value) is dict and not value:
+        return "{}"  # most extras and file trees: skip the walk
     return json.dumps(clean_value(value, kind=kind), sort_keys=True, allow_nan=False, ensure_ascii=False,
                       separators=(",", ":"))
 
