@@ -7,7 +7,7 @@ KIT      := $(PYTHON) services/manage.py
 SECRETS  := .services/secrets
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv services-up services-down services-status services-install tools bench lint clean
+.PHONY: demo demo-services test venv services-up services-down services-status services-install tools bench lint clean
 
 venv: $(VENV)/.installed
 
@@ -38,9 +38,12 @@ services-status:
 test: venv tools services-up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-demo: venv tools services-up
+demo: venv tools
+	$(PY) examples/main_job.py
+
+demo-services: venv services-up
 	$(PG) -p services status
-	$(PY) examples/provenance_demo.py
+	$(PY) examples/services_demo.py
 
 bench: venv services-up
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

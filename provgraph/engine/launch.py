@@ -39,16 +39,29 @@ class _SubmitterSlot:
     """
 
     submitter: Submitter | None = None
+    #: until someone sets a submitter, ``submit()`` publishes to the current profile's broker
+    automatic: bool = True
 
 
 def set_submitter(submitter: Submitter | None) -> Submitter | None:
-    """Install the callable that hands a stored process (by pk) to the workers; return the previous one."""
-    previous, _SubmitterSlot.submitter = _SubmitterSlot.submitter, submitter
+    """Install the callable that hands a stored process (by pk) to the workers; return the previous one.
+
+    Setting ``None`` switches submission off (``submit()`` then refuses), which tests use.
+    """
+    previous, _SubmitterSlot.submitter = get_submitter(), submitter
+    _SubmitterSlot.automatic = False
     return previous
 
 
 def get_submitter() -> Submitter | None:
-    """The installed submitter, or None."""
+    """The installed submitter; by default the Celery publisher when the current profile has a broker."""
+    if _SubmitterSlot.automatic and _SubmitterSlot.submitter is None:
+        from provgraph.profiles import get_profile
+
+        if get_profile().broker.get("backend"):
+            from provgraph.engine.celery.tasks import publish
+
+            return publish
     return _SubmitterSlot.submitter
 
 

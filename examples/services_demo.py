@@ -1,6 +1,6 @@
-"""The main job until the worker fleet and the embedded profile land, on the full stack.
+"""A short tour of the production stack: the ORM and an in-process WorkChain on Neo4j + MinIO.
 
-Run by ``make demo`` on the ``services`` profile (Neo4j + MinIO + RabbitMQ):
+Run by ``make demo-services`` on the ``services`` profile (Neo4j + MinIO + RabbitMQ):
 
 1. stores two inputs, a calculation that consumed them and its outputs (one of
    them a file in the S3 repository), reads everything back and prints the triple;
