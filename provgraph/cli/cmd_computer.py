@@ -37,8 +37,7 @@ def load_computer(label: str) -> Any:
     try:
         return Computer.get(label=label)
     except NotExistent:
-        known = ", ".join(c.label for c in Computer.collection()) or "none"
-        raise click.UsageError(f"no computer labelled {label!r} (known: {known})") from None
+        raise click.UsageError(f"no computer labelled {label!r} (see `provgraph computer list`)") from None
 
 
 def _ask(value: Any, name: str, non_interactive: bool, default: Any = None, **prompt_kwargs: Any) -> Any:
@@ -233,30 +232,20 @@ def test_computer(ctx: click.Context, label: str) -> None:
     click.echo(f"all {len(results)} checks passed")
 
 
-def _is_configured(target: Any) -> str:
-    from provgraph.exceptions import NotExistent
-
-    try:
-        target.get_configuration()
-    except NotExistent:
-        return "no"
-    return "yes"
-
-
 @computer.command("list")
 @click.pass_context
 def list_computers(ctx: click.Context) -> None:
-    """List the computers as a table."""
+    """List the computers as a table (``computer show LABEL`` gives your settings for one)."""
     load_cli_profile(ctx)
     from provgraph.orm import Computer
 
     with provgraph_errors():
-        rows = [(c.pk, c.label, c.hostname, c.transport_type, c.scheduler_type, _is_configured(c))
+        rows = [(c.pk, c.label, c.hostname, c.transport_type, c.scheduler_type, c.workdir)
                 for c in Computer.collection()]
     if not rows:
         click.echo("no computers; add one with `provgraph computer setup`")
         return
-    print_table(["pk", "label", "hostname", "transport", "scheduler", "configured"], rows, title="Computers")
+    print_table(["pk", "label", "hostname", "transport", "scheduler", "work directory"], rows, title="Computers")
 
 
 @computer.command()
