@@ -198,8 +198,8 @@ class _Importer:
         new_rows, local = [], {}
         for archive_pk, record in records.items():
             if record.uuid in stored:
-                local[archive_pk] = stored[record.uuid]
-                self._merge_extras(stored[record.uuid], record.extras)
+                local[archive_pk], current_extras = stored[record.uuid]
+                self._merge_extras(local[archive_pk], current_extras, record.extras)
             else:
                 record.computer = self.computer_labels.get(record.computer or "", record.computer)
                 local[archive_pk] = -(len(new_rows) + 1)
@@ -215,9 +215,10 @@ class _Importer:
         self.connection.execute(text("INSERT INTO pk_map (archive_pk, target_pk, new) VALUES "
                                      "(:archive_pk, :target_pk, :new)"), mapping)
 
-    def _stored_pks(self, uuids: list[str]) -> dict[str, int]:
-        query = QueryBuilder().append(Node, filters={"uuid": {"in": uuids}}, project=["uuid", "pk"]).as_ir()
-        return {uuid: pk for uuid, pk in self.backend.queries.iterate(query, len(uuids) or 1)}
+    def _stored_pks(self, uuids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+        """The pk and extras of the nodes of ``uuids`` the profile holds already."""
+        query = QueryBuilder().append(Node, filters={"uuid": {"in": uuids}}, project=["uuid", "pk", "extras"]).as_ir()
+        return {uuid: (pk, extras or {}) for uuid, pk, extras in self.backend.queries.iterate(query, len(uuids) or 1)}
 
     def _batch_links(self, after: int, last: int, local: dict[int, int]) -> Iterator[LinkRecord]:
         """The links whose later end (in archive pk order) is in this batch, if one end is new."""
@@ -234,10 +235,9 @@ class _Importer:
             if ends[0][1] or ends[1][1]:
                 yield LinkRecord(ends[0][0], ends[1][0], rows.link_type(link_type, "a link"), label)
 
-    def _merge_extras(self, pk: int, incoming: dict[str, Any]) -> None:
+    def _merge_extras(self, pk: int, current: dict[str, Any], incoming: dict[str, Any]) -> None:
         if self.policy == "keep" or not incoming and self.policy != "mirror":
             return
-        current = self.backend.nodes.get(pk=pk).extras
         merged = {
             "merge": {**incoming, **current}, "overwrite": {**current, **incoming}, "mirror": dict(incoming),
         }[self.policy]

@@ -44,13 +44,22 @@ def make_provenance(tag: str) -> dict[str, Any]:
     folder.store()
     params = Dict({"energy": {"total": -1.5, "parts": [1, 2.5, "x"]}, "big": 2**80, "empty": {}})
     params.store()
+    from provgraph.orm import RemoteData
+    from provgraph.storage.entities import ComputerRecord
+
+    get_backend().computers.store(ComputerRecord(label=f"archive-{tag}", hostname="localhost",
+                                                 transport_type="core.local", scheduler_type="core.direct",
+                                                 metadata={"note": tag}))
+    remote = RemoteData(remote_path=f"/tmp/{tag}", computer=f"archive-{tag}")
+    remote.store()
     workflow.base.comments.add(f"a comment on the workflow of {tag}")
     notes.base.comments.add("second comment")
     get_backend().logs.add_many([LogRecord(workflow.pk, f"log of {tag}", "REPORT", "provgraph.test",
                                            metadata={"step": 1})])
     group = Group(label=f"archive-{tag}").store()
-    group.add_nodes([workflow, notes, folder, params])
-    return {"group": group.label, "workflow": workflow.uuid, "result": result.uuid, "inputs": [x.uuid, y.uuid, z.uuid],
+    group.add_nodes([workflow, notes, folder, params, remote])
+    return {"group": group.label, "computer": f"archive-{tag}",
+            "workflow": workflow.uuid, "result": result.uuid, "inputs": [x.uuid, y.uuid, z.uuid],
             "notes": notes.uuid, "folder": folder.uuid, "params": params.uuid}
 
 
@@ -83,7 +92,11 @@ def snapshot(uuids: set[str], group_label: str) -> dict[str, Any]:
             logs[log.uuid] = (uuid, log.message, log.levelname, log.loggername, _t(log.time), log.metadata)
     group = backend.groups.get(label=group_label)
     members = {uuid_of[pk] for pk in backend.groups.node_pks(group.pk) if pk in uuid_of}
-    return {"nodes": nodes, "links": links, "comments": comments, "logs": logs,
+    computers = {}
+    for label in {r.computer for r in records.values() if r.computer}:
+        c = backend.computers.get(label=label)
+        computers[c.uuid] = (c.label, c.hostname, c.transport_type, c.scheduler_type, c.workdir, c.metadata)
+    return {"nodes": nodes, "links": links, "comments": comments, "logs": logs, "computers": computers,
             "group": (group.uuid, group.label, group.type_string, group.description, frozenset(members))}
 
 
@@ -95,7 +108,10 @@ def delete_set(uuids: set[str], group_label: str) -> None:
     """Delete the nodes ``uuids`` (with their links, comments, logs) and the group from the current profile."""
     backend = get_backend()
     backend.groups.delete(backend.groups.get(label=group_label).pk)
-    backend.nodes.delete([backend.nodes.get(uuid=uuid).pk for uuid in uuids])
+    records = [backend.nodes.get(uuid=uuid) for uuid in uuids]
+    backend.nodes.delete([record.pk for record in records])
+    for label in {record.computer for record in records if record.computer}:
+        backend.computers.delete(backend.computers.get(label=label).pk)
 
 
 def node_count() -> int:

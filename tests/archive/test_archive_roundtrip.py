@@ -21,7 +21,7 @@ def test_round_trip_neo4j_sqlite_neo4j(neo4j_profile, sqlite_target, tmp_path):
     uuids = exported_uuids(made["group"])
     assert {made["workflow"], made["result"], made["notes"], *made["inputs"]} <= uuids
     original = snapshot(uuids, made["group"])
-    assert original["links"] and original["comments"] and original["logs"]
+    assert original["links"] and original["comments"] and original["logs"] and original["computers"]
     first = create_archive(tmp_path / "first.zip", groups=[made["group"]])
     assert first.counts["nodes"] == len(uuids)
     assert inspect_archive(tmp_path / "first.zip").counts["links"] == len(original["links"])
@@ -39,6 +39,6 @@ def test_round_trip_neo4j_sqlite_neo4j(neo4j_profile, sqlite_target, tmp_path):
     assert _nothing_added(import_archive(tmp_path / "second.zip"))
     delete_set(uuids, made["group"])
     report = import_archive(tmp_path / "second.zip")
-    assert report.nodes_new == len(uuids) and report.groups_new == 1
+    assert report.nodes_new == len(uuids) and report.groups_new == 1 and report.computers_new == 1
     assert snapshot(uuids, made["group"]) == original
     assert _nothing_added(import_archive(tmp_path / "second.zip"))
