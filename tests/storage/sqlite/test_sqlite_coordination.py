@@ -145,3 +145,35 @@ def test_one_of_several_processes_wins_a_lease(sqlite_backend, sqlite_path):
     assert sum(won) == 1
     owner = sqlite_backend.coordination.leases("computer:7")[0].owner
     assert owner == f"worker-{won.index(True)}"
+
+
+def _step(path: str, calc: int, start: float) -> bool:
+    from datetime import datetime, timezone
+    from uuid import uuid4
+
+    from provgraph.storage.base import NodeRecord
+    from provgraph.storage.sqlite.backend import SqliteBackend
+
+    backend = SqliteBackend({"path": path})
+    now = datetime.now(timezone.utc)
+    output = NodeRecord(uuid=str(uuid4()), node_type="test.int", labels=("Node", "Data", "Int"), ctime=now,
+                        mtime=now, user="tests@provgraph.example")
+    while time.time() < start:
+        time.sleep(0.001)
+    try:
+        fresh = backend.coordination.commit_guarded({calc: 0}, [output], [LinkRecord(calc, -1, LinkType.CREATE, "r")],
+                                                    {calc: {"checkpoint_version": 1}}, [])
+        return fresh is not None
+    finally:
+        backend.close()
+
+
+def test_duplicated_step_in_several_processes_commits_once(sqlite_backend, sqlite_path, make_node):
+    calc = _process(sqlite_backend, make_node)
+    start = time.time() + 1.5
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        committed = pool.starmap(_step, [(str(sqlite_path), calc, start)] * 4)
+    assert sum(committed) == 1
+    assert sqlite_backend.nodes.get(pk=calc).attributes == {"checkpoint_version": 1}
+    assert len(sqlite_backend.nodes.links(calc, "forward")) == 1
+    assert sqlite_backend.nodes.count_by("nodes") == {"test.calc": 1, "test.int": 1}
