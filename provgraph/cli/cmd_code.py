@@ -58,16 +58,16 @@ def _check_calc_plugin(name: str | None) -> None:
                                  param_hint="--default-calc-job-plugin")
 
 
-def all_codes() -> list[Any]:
-    """Every stored code (installed and portable), oldest first."""
+def all_codes(**filters: Any) -> list[Any]:
+    """The stored codes (installed and portable) matching node-field ``filters``, oldest first."""
     from provgraph.orm import AbstractCode, QueryBuilder
 
-    query = QueryBuilder().append(AbstractCode, tag="code", project="*").order_by({"code": {"pk": "asc"}})
-    return query.all(flat=True)
+    query = QueryBuilder().append(AbstractCode, tag="code", filters=filters, project="*")
+    return query.order_by({"code": {"pk": "asc"}}).all(flat=True)
 
 
-def _refuse_taken(full_label: str) -> None:
-    if any(other.full_label == full_label for other in all_codes()):
+def _refuse_taken(label: str, full_label: str) -> None:
+    if any(other.full_label == full_label for other in all_codes(label=label)):
         raise click.UsageError(f"a code labelled {full_label!r} exists already")
 
 
@@ -104,7 +104,7 @@ def create_installed(ctx: click.Context, computer_label: str | None, filepath_ex
         raise click.BadParameter(f"must be an absolute path, not {filepath_executable!r}",
                                  param_hint="--filepath-executable")
     common = _common_fields(**fields)
-    _refuse_taken(f"{label}@{target.label}")
+    _refuse_taken(label, f"{label}@{target.label}")
     with provgraph_errors():
         stored = InstalledCode(computer=target, filepath_executable=filepath_executable, label=label,
                                **common).store()
@@ -131,7 +131,7 @@ def create_portable(ctx: click.Context, filepath_files: Path | None, filepath_ex
         raise click.BadParameter(f"{filepath_executable!r} is not a file inside {str(filepath_files)!r}",
                                  param_hint="--filepath-executable")
     common = _common_fields(**fields)
-    _refuse_taken(label)
+    _refuse_taken(label, label)
     with provgraph_errors():
         stored = PortableCode(filepath_executable=filepath_executable, filepath_files=filepath_files,
                               label=label, **common).store()
@@ -151,9 +151,7 @@ def list_codes(ctx: click.Context, computer_label: str | None, plugin: str | Non
     """List the codes as a table."""
     load_cli_profile(ctx)
     with provgraph_errors():
-        codes = all_codes()
-    if computer_label is not None:
-        codes = [c for c in codes if getattr(c, "computer", None) == computer_label]
+        codes = all_codes() if computer_label is None else all_codes(computer=computer_label)
     if plugin is not None:
         codes = [c for c in codes if c.default_calc_job_plugin == plugin]
     if not codes:
@@ -179,8 +177,8 @@ def load_code(identifier: str) -> Any:
             found = None
         if isinstance(found, AbstractCode):
             return found
-    codes = all_codes()
-    matches = [c for c in codes if c.full_label == identifier] or [c for c in codes if c.label == identifier]
+    label = identifier.rsplit("@", 1)[0]
+    matches = [c for c in all_codes(label=label) if c.full_label == identifier] or all_codes(label=identifier)
     if len(matches) == 1:
         return matches[0]
     if matches:
