@@ -164,19 +164,19 @@ class _Importer:
         with ThreadPoolExecutor(max_workers=COPY_THREADS, thread_name_prefix="archive-copy") as pool:
             for start in range(0, len(keys), self.batch):
                 chunk = keys[start:start + self.batch]
-                missing = [key for key, present in zip(chunk, self.repository.has_objects(chunk), strict=True)
-                           if not present]
-                for _ in pool.map(self._copy_object, missing):
-                    pass
-                self.report.objects_new += len(missing)
+                self.report.objects_new += sum(pool.map(self._copy_object, chunk))
                 self.progress.advance(len(chunk))
 
-    def _copy_object(self, key: str) -> None:
+    def _copy_object(self, key: str) -> bool:
+        """Store object ``key`` unless the repository has it; return whether it was stored."""
+        if self.repository.has_object(key):
+            return False
         with self.archive.open_object(key) as handle:
             stored = self.repository.put_object_from_filelike(handle)
         if stored != key:
             raise ArchiveError(f"member repo/{key} does not hold the object its name says (sha256 mismatch); "
                                "nothing was imported")
+        return True
 
     # -- nodes and links -----------------------------------------------------------------------
     def _nodes(self) -> None:
