@@ -36,6 +36,8 @@ N_NODES = int(os.environ.get("BENCH_ARCHIVE_NODES", 100_000))
 BACKENDS = os.environ.get("BENCH_ARCHIVE_BACKENDS", "sqlite,neo4j").split(",")
 UNIT = 5
 BATCH_UNITS = 1000
+#: the configuration directory of the services profile (this script points PROVGRAPH_HOME elsewhere)
+ORIGINAL_HOME = os.environ.get("PROVGRAPH_HOME")
 
 
 def _use(home: Path | None, profile: str) -> None:
@@ -140,8 +142,9 @@ def _cleanup(group_label: str) -> int:
 
 def _child(kind: str, home: Path | None, profile: str, group_label: str, path: Path) -> dict:
     env = dict(os.environ)
-    if home is not None:
-        env["PROVGRAPH_HOME"] = str(home)
+    env.pop("PROVGRAPH_HOME", None)
+    if home is not None or ORIGINAL_HOME is not None:
+        env["PROVGRAPH_HOME"] = str(home if home is not None else ORIGINAL_HOME)
     output = subprocess.run([sys.executable, __file__, "phase", kind, profile, group_label, str(path)],
                             env=env, capture_output=True, text=True)
     if output.returncode != 0:
