@@ -34,7 +34,8 @@ class SqliteBackend(StorageBackend):
     runs, and one with a newer schema is refused always.
 
     :param config: the profile's storage config: ``{"path": "/abs/path/storage.sqlite"}``, and
-        optionally ``busy_timeout`` (seconds a writer waits for the write lock, default 60)
+        optionally ``busy_timeout`` (seconds a writer waits for the write lock, default 60) and
+        ``synchronous`` (``normal``, the default, or ``full``: see :mod:`provgraph.storage.sqlite.db`)
     :param check_schema: refuse a database whose schema is not the code's
         (pass False only to migrate it)
     :raises UnreachableStorage: when the file cannot be opened as a sqlite database
@@ -47,7 +48,7 @@ class SqliteBackend(StorageBackend):
         self._config = dict(config)
         self._path = db.database_path(config)
         timeout = float(config.get("busy_timeout", db.DEFAULT_BUSY_TIMEOUT))
-        self._engine = db.open_engine(self._path, timeout)
+        self._engine = db.open_engine(self._path, timeout, config.get("synchronous", "normal"))
         self._nodes = SqliteNodes(self._engine)
         self._entities = SqliteEntities(self._engine)
         self._coordination = SqliteCoordination(self._engine)

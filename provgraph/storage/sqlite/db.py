@@ -1,9 +1,16 @@
 """The SQLAlchemy engine of the sqlite backend: one database file, safe for several processes.
 
 Every connection runs with ``journal_mode=WAL`` (readers never block the writer, nor the
-writer the readers), ``foreign_keys=ON``, ``synchronous=FULL`` and a ``busy_timeout``. Python's ``sqlite3``
-module is put in autocommit mode and SQLAlchemy's "begin" event emits the ``BEGIN``
-itself, as the SQLAlchemy documentation recommends for pysqlite: a read transaction is a
+writer the readers), ``foreign_keys=ON`` and a ``busy_timeout``. Durability: by default
+``synchronous=NORMAL``, the setting sqlite recommends with WAL: the database is never
+corrupted and a committed transaction survives any crash of the writing process (the
+failure the worker fleet must ride out), but the last commits may be lost if the whole
+machine loses power, because the WAL is synced at checkpoints rather than at every commit
+(that fsync costs about 100 times the commit itself). A profile can ask for
+``"synchronous": "full"`` in its storage config to sync every commit.
+
+Python's ``sqlite3`` module is put in autocommit mode and SQLAlchemy's "begin" event emits
+the ``BEGIN`` itself, as the SQLAlchemy documentation recommends for pysqlite: a read transaction is a
 plain ``BEGIN`` (a consistent snapshot), a write transaction is ``BEGIN IMMEDIATE``, which
 takes the database's single write lock at once. A write therefore never fails half way
 through because another process wrote first (the classic ``SQLITE_BUSY`` on lock upgrade);
@@ -47,11 +54,16 @@ def database_path(config: dict[str, Any]) -> Path:
     return Path(path).expanduser().resolve()
 
 
-def open_engine(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+def open_engine(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, synchronous: str = "normal") -> Engine:
     """Return an engine on the database file ``path`` (created if missing, with its folder).
 
+    :param synchronous: ``normal`` or ``full`` (see the module docstring)
     :raises UnreachableStorage: when the file cannot be opened as a sqlite database
+    :raises ValidationError: when ``synchronous`` is neither
     """
+    synchronous = str(synchronous).upper()
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValidationError(f"the sqlite 'synchronous' setting must be 'normal' or 'full', not {synchronous!r}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -67,8 +79,7 @@ def open_engine(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engin
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
             _set_wal(cursor, busy_timeout)
-            # synchronous stays FULL (the default): a commit survives a power cut, so a step the
-            # engine committed (and then announced to the broker) can never vanish afterwards
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         finally:
             cursor.close()
 

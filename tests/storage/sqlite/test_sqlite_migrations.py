@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from provgraph.exceptions import StorageMigrationError, UnreachableStorage
+from provgraph.exceptions import StorageMigrationError, UnreachableStorage, ValidationError
 from provgraph.plugins import load_plugin
 from provgraph.storage.sqlite import migrations, schema
 from provgraph.storage.sqlite.backend import SqliteBackend
@@ -88,6 +88,19 @@ def test_entry_point_and_pragmas(sqlite_backend):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_synchronous_full_can_be_asked_for(sqlite_path):
+    backend = SqliteBackend({"path": str(sqlite_path), "synchronous": "full", "busy_timeout": 5})
+    try:
+        with backend.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    finally:
+        backend.close()
+    with pytest.raises(ValidationError, match="synchronous"):
+        SqliteBackend({"path": str(sqlite_path), "synchronous": "off; DROP TABLE nodes"})
 
 
 def _open_at(path: str, start: float) -> int:
