@@ -28,7 +28,7 @@ so memory does not grow with the archive.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,6 @@ class _Importer:
             try:
                 self._users()
                 self._computers()
-                self._objects()
                 self._nodes()
                 self._groups()
                 self._comments()
@@ -157,16 +156,6 @@ class _Importer:
             self.journal.computer(self.backend.computers.store(record))
             self.report.computers_new += 1
 
-    def _objects(self) -> None:
-        """Copy the objects the profile lacks, several at a time (each write waits on its own fsync or upload)."""
-        keys = sorted(self.archive.object_keys)
-        self.progress.start("copying files", len(keys))
-        with ThreadPoolExecutor(max_workers=COPY_THREADS, thread_name_prefix="archive-copy") as pool:
-            for start in range(0, len(keys), self.batch):
-                chunk = keys[start:start + self.batch]
-                self.report.objects_new += sum(pool.map(self._copy_object, chunk))
-                self.progress.advance(len(chunk))
-
     def _copy_object(self, key: str) -> bool:
         """Store object ``key`` unless the repository has it; return whether it was stored."""
         if self.repository.has_object(key):
@@ -180,20 +169,47 @@ class _Importer:
 
     # -- nodes and links -----------------------------------------------------------------------
     def _nodes(self) -> None:
+        """Import the nodes a batch at a time, in archive pk order.
+
+        The files of a batch are copied in threads (each write waits on its own fsync or upload)
+        while the batch before it is stored, and a batch is stored only once its files are: a
+        stored node never refers to a missing object.
+        """
         total = self.connection.execute(text("SELECT count(*) FROM nodes")).scalar()
-        self.progress.start("importing nodes", total)
+        self.progress.start("importing nodes and files", total)
+        seen: set[str] = set()
+        pending: tuple[Any, ...] | None = None
+        pool = ThreadPoolExecutor(max_workers=COPY_THREADS, thread_name_prefix="archive-copy")
+        try:
+            for after, batch in self._node_batches():
+                records = {row.pk: rows.node_record(row) for row in batch}
+                keys = sorted({key for record in records.values() for key in record.repository.values()} - seen)
+                seen.update(keys)
+                copies = [pool.submit(self._copy_object, key) for key in keys]
+                if pending is not None:
+                    self._store_batch(*pending)
+                pending = (after, batch, records, copies)
+            if pending is not None:
+                self._store_batch(*pending)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _node_batches(self) -> Iterator[tuple[int, list[Any]]]:
         last = 0
         while True:
             batch = self.connection.execute(select(schema.nodes).where(schema.nodes.c.pk > last)
                                             .order_by(schema.nodes.c.pk).limit(self.batch)).all()
             if not batch:
                 return
-            self._node_batch(batch, last)
+            yield last, batch
             last = batch[-1].pk
-            self.progress.advance(len(batch))
 
-    def _node_batch(self, batch: list[Any], after: int) -> None:
-        records = {row.pk: rows.node_record(row) for row in batch}
+    def _store_batch(self, after: int, batch: list[Any], records: dict[int, Any], copies: list[Future]) -> None:
+        self.report.objects_new += sum(copy.result() for copy in copies)
+        self._node_batch(batch, records, after)
+        self.progress.advance(len(batch))
+
+    def _node_batch(self, batch: list[Any], records: dict[int, Any], after: int) -> None:
         stored = self._stored_pks([record.uuid for record in records.values()])
         new_rows, local = [], {}
         for archive_pk, record in records.items():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid as uuid_module
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -21,6 +20,7 @@ from provgraph.storage.entities import CommentRecord, ComputerRecord, GroupRecor
 
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY = re.compile(r"[0-9a-f]{64}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def time_text(value: datetime) -> str:
@@ -77,15 +77,12 @@ def dumps(value: Any) -> str:
 
 
 def check_uuid(text: Any, what: str) -> str:
-    """Return ``text`` if it is a canonical uuid.
+    """Return ``text`` if it is a uuid in canonical form (lowercase, with dashes).
 
     :raises ArchiveError: otherwise
     """
-    try:
-        if isinstance(text, str) and str(uuid_module.UUID(text)) == text:
-            return text
-    except ValueError:
-        pass
+    if isinstance(text, str) and _UUID.fullmatch(text):
+        return text
     raise ArchiveError(f"{what}: {text!r} is not a uuid")
 
 
