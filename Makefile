@@ -46,7 +46,7 @@ demo-services: venv services-up
 	$(PY) examples/services_demo.py
 
 bench: venv services-up
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in $(filter-out bench/_% bench/ingest.py bench/query.py,$(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: venv
 	$(VENV)/bin/ruff check provgraph tests services bench

@@ -1,4 +1,7 @@
-"""Query benchmark (issue: QueryBuilder → Cypher), on the ``services`` profile.
+"""Query benchmark (issue: QueryBuilder → Cypher / SQL), on ``--backend neo4j`` (default) or ``sqlite``.
+
+neo4j runs on the ``services`` profile; sqlite on a profile kept under ``.services/bench/query-<N>``
+(see ``bench/_backend.py``), so the graph is built once per backend and size.
 
 Builds (once; later runs reuse it) a provenance-shaped graph of BENCH_QUERY_NODES
 nodes (default 1,000,000) through the bulk API: calcfunction triples Int → calc → Int,
@@ -19,10 +22,11 @@ import subprocess
 import sys
 import time
 
+from _backend import parse_backend, use_backend
+
 from provgraph.common.links import LinkType
 from provgraph.orm import CalcFunctionNode, Int, Node, QueryBuilder
 from provgraph.orm.bulk import store_graph
-from provgraph.profiles import load_profile
 
 TOTAL = int(os.environ.get("BENCH_QUERY_NODES", 1_000_000))
 TAG = f"query-bench-{TOTAL}"
@@ -127,10 +131,10 @@ def median_ms(func, runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def q5_rss() -> tuple[float, float]:
+def q5_rss(profile: str) -> tuple[float, float]:
     """Run a full iterall in a fresh process; return (seconds, peak RSS MiB from VmHWM)."""
     code = (
-        "import time; from provgraph.profiles import load_profile; load_profile('services');"
+        f"import time; from provgraph.profiles import load_profile; load_profile({profile!r});"
         "from provgraph.orm import Node, QueryBuilder; t=time.perf_counter(); n=0\n"
         "for row in QueryBuilder().append(Node, project=['pk', 'node_type']).iterall(batch_size=1000): n += 1\n"
         "hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
@@ -159,7 +163,8 @@ def compile_ms() -> float:
 
 def main() -> None:
     """Build (or reuse) the graph, time the queries, print the figures."""
-    load_profile(os.environ.get("PROVGRAPH_PROFILE", "services"))
+    backend = parse_backend(__doc__)
+    profile = use_backend(backend, keep=f"query-{TOTAL}")
     ensure_graph()
     chain_last, root = pk_of("chain_last"), pk_of("root")
     lattice_last, lattice_first = pk_of("lattice39", 0), pk_of("lattice0", 0)
@@ -179,7 +184,7 @@ def main() -> None:
         "Q6_lattice_descendants": median_ms(lambda: QueryBuilder().append(
             Int, tag="n", filters={"pk": lattice_first}).append(Node, with_ancestors="n", project="pk").all()),
     }
-    q5_seconds, q5_rss_mib = q5_rss()
+    q5_seconds, q5_rss_mib = q5_rss(profile)
     figures["Q5_iterall_peak_rss_mib"] = q5_rss_mib
     figures["compile_3_vertex_ms"] = compile_ms()
     targets = {"Q1": 300, "Q2": 30, "Q3": 15, "Q4": 1000, "Q5": 300, "Q6": 50, "compile": 1}
@@ -187,7 +192,7 @@ def main() -> None:
         target = targets[name.split("_")[0]]
         unit = "MiB" if "rss" in name else "ms"
         print(f"{name:<38} {value:10.2f} {unit:<4} (target <= {target})")
-    print("RESULT " + json.dumps({"bench": "query", "backend": "neo4j", "nodes": TOTAL,
+    print("RESULT " + json.dumps({"bench": "query", "backend": backend, "nodes": TOTAL,
                                   **{k: round(v, 3) for k, v in figures.items()}}))
 
 

@@ -56,7 +56,8 @@ def record_of(kind: EntityKind, values: tuple[Any, ...] | list[Any]) -> Any:
     return _record_classes()[kind](**{name: _cell(name, value) for name, value in row.items()})
 
 
-def _decoder(spec: ColumnSpec) -> Callable[[list[Any]], Any]:
+def _decoder(spec: ColumnSpec) -> Callable[[list[Any]], Any] | None:
+    """How to read the SQL values of one projection; None for a single value read as it is."""
     if spec.path == ("*",):
         kind = spec.kind
         return lambda values: record_of(kind, values)
@@ -65,7 +66,7 @@ def _decoder(spec: ColumnSpec) -> Callable[[list[Any]], Any]:
         return lambda values: None if values[0] is None else json.loads(values[0])
     if spec.kind is not None and name in TIME_FIELDS:
         return lambda values: None if values[0] is None else db.from_text(values[0])
-    return lambda values: values[0]
+    return None
 
 
 def row_reader(columns: list[ColumnSpec]) -> Callable[[Any], list[Any]]:
@@ -74,7 +75,9 @@ def row_reader(columns: list[ColumnSpec]) -> Callable[[Any], list[Any]]:
     for spec in columns:
         slices.append((start, start + spec.width, _decoder(spec)))
         start += spec.width
-    return lambda row: [decode(list(row[begin:end])) for begin, end, decode in slices]
+    if all(decode is None for _, _, decode in slices):
+        return lambda row: list(row[:start])
+    return lambda row: [row[begin] if decode is None else decode(row[begin:end]) for begin, end, decode in slices]
 
 
 def prepare(connection: Connection) -> None:

@@ -196,11 +196,16 @@ class NestedConditions:
         return f"({at.T} = 'text' AND {at.V} LIKE {self.param(like_pattern(pattern))} ESCAPE '\\')"
 
     def op_contains(self, at: JsonValue, values: list[Any]) -> str:
-        """A native list holding every one of ``values``."""
+        """A native list holding every one of ``values`` (a native scalar counts as a one-item list, as in Cypher)."""
         if not values:
             return "(1)"
-        return (f"({at.T} = 'array' AND {at.native} AND NOT EXISTS (SELECT 1 FROM json_each({self.param(_js(values))})"
-                f" AS w WHERE NOT EXISTS (SELECT 1 FROM json_each({at.J}) AS h WHERE {_SAME_ELEMENT})))")
+        wanted = self.param(_js(values))
+        in_list = (f"NOT EXISTS (SELECT 1 FROM json_each({wanted}) AS w "
+                   f"WHERE NOT EXISTS (SELECT 1 FROM json_each({at.J}) AS h WHERE {_SAME_ELEMENT}))")
+        same = (f"(({at.T} = 'text' AND w.type = 'text' AND w.atom = {at.V}) OR ({at.T} = w.type AND w.type IN "
+                f"('true', 'false')) OR ({at.number} AND w.type IN ('integer', 'real') AND w.atom = {at.V}))")
+        scalar = f"NOT EXISTS (SELECT 1 FROM json_each({wanted}) AS w WHERE NOT {same})"
+        return f"(CASE WHEN {at.T} = 'array' AND {at.native} THEN {in_list} WHEN {at.native} THEN {scalar} END)"
 
     def _length(self, at: JsonValue, sign: str, count: int) -> str:
         p = self.param(count)
