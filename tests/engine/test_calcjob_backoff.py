@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,18 @@ class CopyingCalculation(CalcJob):
         return CalcInfo(codes_info=[CodeInfo(cmdline_params=["script.sh"])],
                         local_copy_list=[(self.inputs.data.uuid, "sub", "copied")],
                         retrieve_list=["out*.txt", "copied"])
+
+
+def test_connections_respect_the_safe_interval_across_the_fleet(tmp_path):
+    """A lease taken by another worker's open delays ours until the safe interval has passed."""
+    from provgraph.engine.processes.calcjobs.connections import claim, discard_transport, open_transport
+
+    computer = local_computer(str(tmp_path / "work"))
+    computer.configure(default_user(), safe_open_interval=1.5)
+    assert claim(f"computer:{computer.label}:{default_user()}:open", 1.5, "another-worker")
+    began = time.monotonic()
+    transport = open_transport(computer, default_user())
+    waited = time.monotonic() - began
+    assert transport.is_open and waited >= 1.0, waited
+    assert open_transport(computer, default_user()) is transport  # reused, not opened again
+    discard_transport(computer, default_user())

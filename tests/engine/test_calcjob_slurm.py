@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from calcjob_support import bash_code, ssh_computer
 
 from provgraph.common.links import LinkType
 from provgraph.engine import run
 from provgraph.engine.examples_calcjobs import ArithmeticAddCalculation
+from provgraph.engine.processes.calcjobs import CalcInfo, CalcJob, CodeInfo
 from provgraph.orm import Int
 from provgraph.orm.nodes.data.files import FolderData
 from provgraph.orm.nodes.data.remote import RemoteData
@@ -46,3 +49,21 @@ def test_add_job_over_ssh_on_slurm(ssh_settings, ssh_connection, slurm_env):
     assert remote_output.stdout.strip() == "42"
     incoming = {t.link_label for t in node.base.links.get_incoming(link_type=LinkType.INPUT_CALC)}
     assert incoming == {"code", "x", "y"}
+
+
+class ExitThreeCalculation(CalcJob):
+    """Runs ``bash -c 'exit 3'``; no parser, so the scheduler's exit status decides."""
+
+    def prepare_for_submission(self, folder: Path) -> CalcInfo:
+        """Nothing to write: the command line is the whole job."""
+        return CalcInfo(codes_info=[CodeInfo(cmdline_params=["-c", "exit 3"])])
+
+
+def test_without_a_parser_a_failed_job_ends_with_the_scheduler_exit_code(ssh_settings, slurm_env):
+    computer = ssh_computer(ssh_settings, "core.slurm")
+    _, node = run.get_node(ExitThreeCalculation, code=bash_code(computer),
+                           metadata={"options": {"queue_name": "debug", "max_wallclock_seconds": 60}})
+    assert node.exit_status == ExitThreeCalculation.exit_codes.ERROR_SCHEDULER_JOB_FAILED.status
+    assert "exit status 3" in node.exit_message
+    assert node.base.attributes.get("detailed_job_info")["exit_status"] == 3
+    assert "retrieved" in node.outputs and "remote_folder" in node.outputs

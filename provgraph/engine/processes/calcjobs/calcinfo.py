@@ -9,7 +9,7 @@ trip (they travel in the CalcJob's checkpoint between steps run by different wor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -135,7 +135,3 @@ class CalcInfo:
             values[name] = [tuple(entry) for entry in values.get(name, [])]
         return cls(**values)
 
-    @staticmethod
-    def names(items: Sequence[str]) -> list[str]:
-        """The plain (non-glob) names among ``items``."""
-        return [item for item in items if not any(char in item for char in "*?[")]

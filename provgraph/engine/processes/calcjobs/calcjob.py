@@ -58,7 +58,6 @@ DEFAULT_BACKOFF = 5.0
 MAX_BACKOFF = 600.0
 #: the errors after which a lifecycle step is retried with backoff
 RETRYABLE = (TransportError, SchedulerError)
-STAGES = ("upload", "submit", "update", "retrieve")
 
 
 def backoff_delay(failures: int) -> float:
@@ -114,8 +113,8 @@ class CalcJob(Process):
         define_options(spec)
         spec.output("remote_folder", valid_type=RemoteData, help="the working directory on the computer")
         spec.output("retrieved", valid_type=FolderData, help="the files retrieved after the job ended")
-        spec.exit_code(100, "ERROR_NO_RETRIEVED_FOLDER", "the job's files could not be retrieved")
-        spec.exit_code(110, "ERROR_SCHEDULER_JOB_FAILED", "the scheduler says the job failed: {message}")
+        spec.exit_code(110, "ERROR_SCHEDULER_JOB_FAILED",
+                       "the job ended with exit status {status} and no parser judged its outputs")
 
     def prepare_for_submission(self, folder: Path) -> CalcInfo:
         """Write the input files into the local ``folder`` and say how to run the job.

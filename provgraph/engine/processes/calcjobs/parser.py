@@ -8,7 +8,7 @@ them as a dict) and returns an :class:`ExitCode` (None means success)::
 
     class AddParser(Parser):
         def parse(self, **kwargs):
-            text = self.retrieved.get_object_content(self.node.get_option("output_filename"))
+            text = self.retrieved.get_object_content(self.option("output_filename"))
             self.out("sum", Int(int(text)))
 
 The outputs are checked against the CalcJob's output ports when they are attached.

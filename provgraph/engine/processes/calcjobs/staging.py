@@ -167,8 +167,9 @@ def retrieve_and_parse(process: CalcJob, transport: Transport) -> ExitCode | Non
         retrieved = FolderData(tree=retrieved_dir)
         process.out("retrieved", retrieved)
         parser_name = process.option("parser_name")
-        if not parser_name:
-            return None
+        if not parser_name:  # without a parser, the scheduler's word on the job decides
+            status = info.exit_status if info is not None else None
+            return process.exit_codes.ERROR_SCHEDULER_JOB_FAILED.format(status=status) if status else None
         parser = ParserFactory(parser_name)(process.node, retrieved, process.exit_codes)
         exit_code = parser.run(temporary_dir if temporary else None)
         for label, node in parser.outputs.items():
