@@ -39,6 +39,8 @@ from provgraph.exceptions import StorageError, StoringError, UnreachableStorage,
 
 #: seconds a writer waits for the write lock before giving up
 DEFAULT_BUSY_TIMEOUT = 60.0
+#: the tables whose pks :func:`allocate_pks` hands out
+_AUTOINCREMENT_TABLES = frozenset({"nodes", "links", "computers", "groups", "comments", "logs"})
 #: execution option that makes SQLAlchemy's begin event emit BEGIN IMMEDIATE
 _WRITE_OPTION = "provgraph_write"
 
@@ -166,9 +168,12 @@ def allocate_pks(connection: Connection, table: str, count: int) -> list[int]:
     as AUTOINCREMENT would pick it. Explicit pks let a batch be inserted with one
     ``executemany`` instead of one ``INSERT ... RETURNING`` per row.
     """
-    seq = connection.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table}).scalar()
-    top = connection.execute(text(f"SELECT max(pk) FROM {table}")).scalar()
-    start = max(seq or 0, top or 0) + 1
+    if table not in _AUTOINCREMENT_TABLES:  # the name is part of the SQL text: only known tables
+        raise ValueError(f"{table!r} is not an AUTOINCREMENT table")
+    start = connection.execute(text(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = :table), 0),"
+        f" coalesce((SELECT max(pk) FROM {table}), 0)) + 1"
+    ), {"table": table}).scalar()
     return list(range(start, start + count))
 
 
