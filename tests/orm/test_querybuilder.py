@@ -238,3 +238,64 @@ def test_remaining_comparisons_and_extras_projection(run):
     rows = sorted(qb.all(), key=lambda row: row[0])
     assert [row[0] for row in rows] == [4, 6]
     assert rows[0][1] == {"run": run, "meta": {"double": 4}}
+
+
+def test_outerjoin_ordering_nulls_and_paging(run):
+    ints, calcs = _chain(run, 2)
+    lonely = _mark(Int(5), run).store()
+    qb = QueryBuilder().append(Int, tag="x", filters={"extras.run": run}, project="pk")
+    qb.append(CalcFunctionNode, with_incoming="x", outerjoin=True, project="pk")
+    qb.order_by({"x": {"pk": "asc"}})
+    assert qb.all() == [[ints[0].pk, calcs[0].pk], [ints[1].pk, None], [lonely.pk, None]]
+    assert qb.count() == 3
+    # a key missing on some nodes sorts last ascending and first descending, as Cypher does
+    _mark(Int(9), run).store().base.extras.set("rank", 2)
+    ints[1].base.extras.set("rank", 1)
+    ranked = QueryBuilder().append(Int, tag="n", filters={"extras.run": run}, project="extras.rank")
+    assert ranked.order_by({"n": [{"extras.rank": "asc"}, {"pk": "asc"}]}).all(flat=True) == [1, 2, None, None]
+    ranked = QueryBuilder().append(Int, tag="n", filters={"extras.run": run}, project="extras.rank")
+    assert ranked.order_by({"n": [{"extras.rank": "desc"}, {"pk": "asc"}]}).all(flat=True) == [None, None, 2, 1]
+    assert ranked.offset(3).all(flat=True) == [1]
+    newest = QueryBuilder().append(Int, tag="n", filters={"extras.run": run, "ctime": {">=": ints[0].ctime}},
+                                   project="pk").order_by({"n": {"ctime": "desc"}}).limit(1)
+    assert newest.all(flat=True) == QueryBuilder().append(Int, filters={"extras.run": run}, project="pk") \
+        .order_by({Int.__name__ + "_0": {"pk": "desc"}}).limit(1).all(flat=True)
+
+
+def test_negations_and_missing_keys(run):
+    _mark(Int(1), run).store()
+    other = _mark(Int(2), run)
+    other.base.extras.set("flag", "on")
+    other.store()
+    def pks(**flt):
+        return len(QueryBuilder().append(Int, filters={"extras.run": run, **flt}).all())
+
+    assert pks(**{"extras.flag": {"!=": "off"}}) == 1  # a missing key is not "different"
+    assert pks(**{"extras.flag": {"!in": ["off"]}}) == 2  # but it is "not in"
+    assert pks(**{"~": {"extras.flag": "on"}}) == 1
+    assert pks(**{"extras.flag": {"of_type": "str"}}) == 1
+    assert pks(**{"extras": {"has_key": "flag"}}) == 1
+
+
+def test_keys_that_need_quoting(run):
+    node = _mark(Dict({'q"uote': 1, "sp ace": {"é": "x"}, "back\\slash": [1, 2], "$a[0]": True}), run).store()
+    def found(**flt):
+        return QueryBuilder().append(Dict, filters={"extras.run": run, **flt}, project="pk").all(flat=True)
+
+    assert found(**{'attributes.q"uote': 1}) == [node.pk]
+    assert found(**{"attributes.sp ace.é": "x"}) == [node.pk]
+    assert found(**{"attributes.back\\slash": {"contains": [2]}}) == [node.pk]
+    assert found(**{"attributes.$a[0]": True}) == [node.pk]
+    assert found(**{"attributes.sp ace": {"has_key": "é"}}) == [node.pk]
+    row = QueryBuilder().append(Dict, filters={"pk": node.pk}, project=["attributes.sp ace", 'attributes.q"uote']).one()
+    assert row == [{"é": "x"}, 1]
+
+
+def test_ancestors_of_a_joined_vertex(run):
+    ints, calcs = _chain(run, 3)
+    qb = QueryBuilder().append(Int, tag="x", filters={"extras.run": run, "attributes.value": 0})
+    qb.append(CalcFunctionNode, tag="c", with_incoming="x")
+    qb.append(Int, with_ancestors="c", project="attributes.value")
+    assert sorted(qb.all(flat=True)) == [1, 2]
+    qb.distinct()
+    assert qb.count() == 2
