@@ -234,8 +234,8 @@ class NestedConditions:
         at = self.value(column, keys)
         rank = (f"(CASE WHEN {at.T} = 'text' THEN 1 WHEN {at.T} IN ('true', 'false') THEN 2 WHEN {at.number} THEN 3 "
                 f"WHEN {at.T} = 'array' AND {at.native} THEN 0 ELSE 4 END)")
-        value = f"(CASE WHEN {at.T} = 'array' THEN {at.J} WHEN {at.T} IN ('text', 'true', 'false', 'integer', " \
-                f"'real') THEN {at.V} END)"
+        value = (f"(CASE WHEN {at.T} IN ('text', 'true', 'false') OR {at.number} THEN {at.V} "
+                 f"WHEN {at.T} = 'array' AND {at.native} THEN {at.J} END)")
         return rank, value
 
 
