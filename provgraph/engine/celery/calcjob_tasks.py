@@ -25,6 +25,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from provgraph.engine.processes.calcjobs import connections
 from provgraph.engine.processes.calcjobs.calcjob import RETRYABLE, backoff_delay, set_waker
 from provgraph.engine.processes.calcjobs.connections import claim, discard_transport, release
 from provgraph.engine.processes.calcjobs.poller import active_jobs, poll_computer, poll_interval
@@ -87,10 +88,8 @@ def _publish(pk: int) -> None:
 
 def poll_round(label: str, user: str, chain: str, failures: int = 0, idle: int = 0) -> str:
     """One round of a poll chain; returns what it did (``polled``, ``busy``, ``retry``, ``paused``, ``stopped``)."""
-    from provgraph.orm.computers import Computer
-
     try:
-        computer = Computer.get(label=label)
+        computer = connections.computer(label)
     except NotExistent:
         return "stopped"
     interval = poll_interval(computer)

@@ -139,7 +139,7 @@ class CalcJob(Process):
         if not label:
             raise ValidationError(f"{cls.__name__} needs a computer: the code has none, give metadata.computer")
         try:
-            computer = Computer.get(label=label)
+            computer = connections.computer(label)
         except NotExistent as exc:
             raise ValidationError(f"{cls.__name__}: no computer labelled {label!r}") from exc
         if isinstance(code, InstalledCode) and code.computer != label:
@@ -185,7 +185,7 @@ class CalcJob(Process):
     def computer(self) -> Computer:
         """The computer the job runs on."""
         if self._computer is None:
-            self._computer = Computer.get(label=self.node._record.computer)
+            self._computer = connections.computer(self.node._record.computer)
         return self._computer
 
     @property

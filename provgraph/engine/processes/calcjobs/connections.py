@@ -27,12 +27,29 @@ if TYPE_CHECKING:
     from provgraph.orm.computers import Computer
     from provgraph.transports.base import Transport
 
-__all__ = ["claim", "discard_transport", "open_transport", "owner", "record", "release"]
+__all__ = ["claim", "computer", "discard_transport", "open_transport", "owner", "record", "release"]
 
 STATS_ENV = "PROVGRAPH_CALCJOB_STATS"
 _POOL = TransportPool()
 _OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 _STATS_LOCK = threading.Lock()
+#: seconds a loaded Computer is reused by the steps of this process (its settings rarely change)
+COMPUTER_TTL = 30.0
+_COMPUTERS: dict[str, tuple[float, Computer]] = {}
+
+
+def computer(label: str) -> Computer:
+    """The stored computer ``label``, loaded at most every :data:`COMPUTER_TTL` seconds per process.
+
+    :raises NotExistent: when there is none
+    """
+    from provgraph.orm.computers import Computer
+
+    now = time.monotonic()
+    cached = _COMPUTERS.get(label)
+    if cached is None or now - cached[0] > COMPUTER_TTL:
+        cached = _COMPUTERS[label] = (now, Computer.get(label=label))
+    return cached[1]
 
 
 def owner() -> str:
