@@ -27,6 +27,7 @@ so memory does not grow with the archive.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from provgraph.archive import rows
 from provgraph.archive.database import translated
@@ -54,8 +56,9 @@ BATCH = 2000
 #: repository writes in flight at once while copying files
 COPY_THREADS = 8
 
-#: errors a bad row of an archive can provoke in a backend (a value it refuses): reported as ArchiveError
-_REFUSALS = (ProvgraphError, ValueError, TypeError, UnicodeError, OverflowError)
+#: errors a bad row of an archive can provoke, in the backend (a value it refuses) or when reading the
+#: archive's database (e.g. text that is not UTF-8): reported as ArchiveError
+_REFUSALS = (ProvgraphError, ValueError, TypeError, UnicodeError, OverflowError, SQLAlchemyError, sqlite3.Error)
 
 #: what happens to the extras of a node that is already stored
 EXTRAS_POLICIES = {
