@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,15 @@ def _send(name: str, args: list[Any], countdown: float) -> None:
 
 
 class CeleryWaker:
-    """Wakes CalcJobs through the broker (see the module docstring)."""
+    """Wakes CalcJobs through the broker (see the module docstring).
+
+    Once it has seen a chain of a computer alive (its lease taken, by this call or another),
+    it does not ask again for one poll interval: a chain only stops after
+    :data:`IDLE_ROUNDS` rounds without active jobs, and a job submitted meanwhile keeps it going.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
 
     def wake_later(self, pk: int, delay: float) -> None:
         """Publish an advance message for ``pk`` due in ``delay`` seconds."""
@@ -75,6 +84,10 @@ class CeleryWaker:
     def ensure_polling(self, computer: Computer, user: str) -> None:
         """Start a poll chain for ``computer`` and ``user`` unless one holds the chain lease."""
         interval = poll_interval(computer)
+        now = time.monotonic()
+        if now - self._seen.get((computer.label, user), -interval) < interval:
+            return
+        self._seen[(computer.label, user)] = now
         chain = f"chain-{uuid.uuid4().hex[:12]}"
         if claim(_chain_key(computer.label, user), _chain_seconds(interval), chain):
             _send(POLL_TASK, [computer.label, user, chain, 0, 0], interval)
