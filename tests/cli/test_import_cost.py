@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("neo4j", "neomodel", "celery", "kombu", "fabric", "paramiko", "boto3", "numpy")
+HEAVY = ("neo4j", "neomodel", "celery", "kombu", "fabric", "paramiko", "boto3", "numpy", "graphviz", "sqlalchemy")
 
 
 def test_help_imports_no_heavy_module():
