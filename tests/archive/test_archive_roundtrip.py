@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid as uuid_module
 
+import pytest
 from archive_support import activate, delete_set, exported_uuids, make_provenance, snapshot
 
 from provgraph.archive import create_archive, import_archive, inspect_archive
+
+pytestmark = [pytest.mark.requires_neo4j, pytest.mark.requires_s3]
 
 
 def _nothing_added(report) -> bool:
