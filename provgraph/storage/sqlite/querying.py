@@ -80,10 +80,15 @@ def row_reader(columns: list[ColumnSpec]) -> Callable[[Any], list[Any]]:
     return lambda row: [row[begin] if decode is None else decode(row[begin:end]) for begin, end, decode in slices]
 
 
+#: page cache of a querying connection, in KiB (sqlite's default, 2 MiB, makes graph walks re-read pages)
+CACHE_KIB = 65536
+
+
 def prepare(connection: Connection) -> None:
-    """Register the SQL functions the compiled queries may call on this connection."""
+    """Register the SQL functions the compiled queries may call, and give the connection a larger page cache."""
     raw = connection.connection.dbapi_connection
     raw.create_function(JSON_AT, 2, json_at, deterministic=True)
+    raw.execute(f"PRAGMA cache_size = -{int(CACHE_KIB)}")
 
 
 class SqliteQueries(QueryRunner):
