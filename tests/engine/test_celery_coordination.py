@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -136,3 +137,34 @@ def test_worker_start_reconcile_after_option():
     assert worker_env("p", 1, True, 7)["PROVGRAPH_RECONCILE"] == "0"
     result = CliRunner().invoke(cli, ["-p", "services", "worker", "start", "--reconcile-after", "-3"])
     assert result.exit_code != 0 and "-3" in result.output
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in state
+
+
+def test_the_reconciler_process_stops_with_its_worker(monkeypatch):
+    """It runs beside the worker (not as a thread the prefork pool would fork), and quits when the worker is gone."""
+    import subprocess
+    import sys
+
+    from provgraph.engine.celery.outbox import Reconciler
+
+    monkeypatch.setenv("PROVGRAPH_PROFILE", "services")
+    reconciler = Reconciler(interval=3600, older_than=3600).start()
+    pid = reconciler._process.pid
+    time.sleep(0.5)
+    assert not _gone(pid)
+    reconciler.stop()
+    assert _gone(pid)
+    code = ("import os; from provgraph.engine.celery.outbox import Reconciler; "
+            "print(Reconciler(3600, 3600).start()._process.pid, flush=True); os._exit(0)")
+    orphan = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    deadline = time.monotonic() + 20
+    while not _gone(orphan):
+        assert time.monotonic() < deadline, "the reconciler outlived its worker"
+        time.sleep(0.2)

@@ -101,12 +101,17 @@ def _reset_storage(**_: object) -> None:
     """In a freshly forked pool process: forget the parent's storage connection, reload the profile.
 
     The inherited backends are dropped, not closed: closing would talk on sockets the parent
-    (its reconciler) still uses; their lock is not taken either (another thread may have held it at fork).
+    (its reconciler) still uses. Their lock is replaced, not taken: the parent's reconciler thread
+    may have held it at the fork (billiard forks a new pool process whenever one dies), and an
+    inherited held lock would block this process for ever at its first ``get_backend()``.
     """
+    import threading
+
     from provgraph.engine.celery.tasks import install_submitter
     from provgraph.orm import backend
     from provgraph.profiles import load_profile
 
+    backend._LOCK = threading.Lock()
     backend._OPEN.clear()
     load_profile()
     install_submitter()

@@ -34,8 +34,11 @@ from typing import Any
 from urllib.parse import quote
 
 from kombu.transport import sqlalchemy as kombu_sqlalchemy
+from kombu.transport.sqlalchemy import models as kombu_models
 from kombu.utils.encoding import bytes_to_str
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
 from provgraph.exceptions import ConfigurationError
@@ -127,12 +130,27 @@ def check_broker(config: dict[str, Any], kind: str = "rabbitmq") -> str:
 
 
 class SqliteChannel(kombu_sqlalchemy.Channel):
-    """kombu's SQLAlchemy channel on a sqlite file: WAL, a busy timeout, no pooled connections, delete on fetch."""
+    """kombu's SQLAlchemy channel on a sqlite file: WAL, a busy timeout, no shared state, delete on fetch.
 
-    _engines: dict = {}  # noqa: RUF012 - kombu's per-class engine cache, kept apart from the stock channel's
+    Each channel has its own engine (``NullPool``: a connection per transaction) instead of
+    kombu's process-wide engine cache and mutex: a worker forks its pool processes while its
+    other threads (the reconciler) publish, and a lock or a pooled sqlite connection inherited
+    across a fork would block or corrupt the child.
+    """
+
+    _own: tuple[Any, Any] | None = None
+
+    def _open(self) -> tuple[Any, Any]:
+        if self._own is None:
+            engine = self._engine_from_config()
+            try:
+                kombu_models.metadata.create_all(engine)
+            except OperationalError:  # another process created the tables in between: they exist now
+                kombu_models.metadata.create_all(engine)
+            self._own = (engine, sessionmaker(bind=engine))
+        return self._own
 
     def _engine_from_config(self) -> Any:
-        # NullPool: no sqlite connection survives in a pool across the worker's fork of its pool processes
         engine = create_engine(self.connection.client.hostname, poolclass=NullPool,
                                connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
 
@@ -147,6 +165,29 @@ class SqliteChannel(kombu_sqlalchemy.Channel):
                 cursor.close()
 
         return engine
+
+    def _get_or_create(self, queue: str) -> Any:
+        """The row of ``queue``, created if missing (the unique name settles a race between processes)."""
+        session, model = self.session, self.queue_cls
+        row = session.query(model).filter(model.name == queue).first()
+        if row is None:
+            session.add(model(queue))
+            try:
+                session.commit()
+            except (IntegrityError, OperationalError):
+                session.rollback()
+            row = session.query(model).filter(model.name == queue).one()
+        return row
+
+    def close(self) -> None:
+        """Close the channel and its engine."""
+        super().close()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self._own is not None:
+            self._own[0].dispose()
+            self._own = None
 
     def _get(self, queue: str) -> Any:
         """Take the oldest message of ``queue`` and delete it, under the file's write lock (one taker)."""

@@ -14,7 +14,7 @@ re-publishing them all would only flood the queue); and, at any time,
 - processes whose worker lease (long-running steps, see :class:`~provgraph.engine.celery.tasks.Lease`)
   expired: that worker died after acking.
 
-:class:`Reconciler` runs it periodically in a daemon thread of the worker's main process
+:class:`Reconciler` runs it periodically in a process of its own beside the worker's main process
 (``provgraph worker start`` enables it unless ``--no-reconcile``); ``older_than`` comes from
 ``provgraph worker start --reconcile-after SECONDS``, ``$PROVGRAPH_RECONCILE_AFTER`` or the fleet
 config's ``reconcile_after`` (default 60 s). ``provgraph worker reconcile`` runs one pass.
@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -176,25 +178,58 @@ def reconcile(older_than: float = DEFAULT_RECONCILE_AFTER, since: datetime | Non
 
 
 class Reconciler:
-    """Calls :func:`reconcile` every ``interval`` seconds in a daemon thread until stopped."""
+    """Runs :func:`reconcile` every ``interval`` seconds in a process of its own, child of the worker.
+
+    Not a thread of the worker's main process: Celery's prefork pool forks that process (at start
+    and whenever a pool process dies), and a fork copies every lock another thread holds at that
+    moment, held for ever in the child: an import lock, a connection pool's, a driver's. A pool
+    process could then hang before its first step. The reconciler process exits with the worker
+    (it is stopped by :meth:`stop`, killed with the worker's process group, and quits by itself
+    when its parent is gone).
+    """
 
     def __init__(self, interval: float = 30.0, older_than: float = DEFAULT_RECONCILE_AFTER) -> None:
         self.interval, self.older_than = interval, older_than
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="provgraph-reconciler")
+        self._process: subprocess.Popen | None = None
 
     def start(self) -> Reconciler:
-        """Start the thread."""
-        self._thread.start()
+        """Start the reconciler process."""
+        command = [sys.executable, "-m", __name__, str(self.interval), str(self.older_than), str(os.getpid())]
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
         return self
 
-    def stop(self) -> None:
-        """Stop the thread (after its current pass)."""
-        self._stop.set()
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the reconciler process (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                reconcile(self.older_than)
-            except Exception:  # a failed pass (broker or database away) is retried at the next tick
-                LOGGER.exception("reconciler pass failed")
+
+def run_reconciler(interval: float, older_than: float, parent: int) -> None:
+    """The loop of the reconciler process: a pass every ``interval`` seconds while process ``parent`` lives.
+
+    The parent is looked at every second, so the process quits soon after its worker is gone.
+    """
+    from provgraph.profiles import load_profile
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/Reconciler] %(message)s")
+    load_profile()
+    next_pass = time.monotonic() + interval
+    while os.getppid() == parent:
+        time.sleep(min(1.0, max(0.0, next_pass - time.monotonic())))
+        if time.monotonic() < next_pass:
+            continue
+        next_pass = time.monotonic() + interval
+        try:
+            reconcile(older_than)
+        except Exception:  # a failed pass (broker or database away) is retried at the next tick
+            LOGGER.exception("reconciler pass failed")
+
+
+if __name__ == "__main__":
+    run_reconciler(float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))

@@ -2,7 +2,7 @@
 
 Loads the profile (``$PROVGRAPH_PROFILE`` or the default), installs the publishing submitter,
 reopens the storage connection in every forked pool process (a Neo4j driver must not be shared
-across a fork), starts the periodic reconciler in the main process (unless
+across a fork), starts the periodic reconciler in a process of its own (unless
 ``$PROVGRAPH_RECONCILE`` is ``0``; interval ``$PROVGRAPH_RECONCILE_INTERVAL`` seconds, idle time before a
 process counts as lost ``$PROVGRAPH_RECONCILE_AFTER`` seconds) and then
 runs ``celery worker`` on the fleet's queue with the remaining arguments.
