@@ -109,8 +109,9 @@ def poll_round(label: str, user: str, chain: str, failures: int = 0, idle: int =
     key = _chain_key(label, user)
     if not claim(key, _chain_seconds(interval), chain):
         return "stopped"  # another chain took over after this one's lease expired
+    done: list[int] = []
     try:
-        states = poll_computer(computer, user, interval, on_done=_publish)
+        states = poll_computer(computer, user, interval, on_done=done.append)
     except RETRYABLE as exc:
         return _poll_failed(computer, user, chain, failures + 1, exc)
     if states is None:  # polled by someone else less than an interval ago
@@ -119,9 +120,13 @@ def poll_round(label: str, user: str, chain: str, failures: int = 0, idle: int =
     idle = idle + 1 if not any(state != "done" for state in states.values()) else 0
     if idle > IDLE_ROUNDS:
         release(key, chain)
-        return "stopped"
-    _send(POLL_TASK, [label, user, chain, 0, idle], interval)
-    return "polled"
+        outcome = "stopped"
+    else:
+        _send(POLL_TASK, [label, user, chain, 0, idle], interval)
+        outcome = "polled"
+    for pk in done:  # after the next round's message: in a FIFO queue it must not wait behind these
+        _publish(pk)
+    return outcome
 
 
 def _poll_failed(computer: Computer, user: str, chain: str, failures: int, exc: Exception) -> str:
