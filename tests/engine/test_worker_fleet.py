@@ -203,6 +203,16 @@ def _lease_owner(pk: int) -> str | None:
     return owners[0] if owners else None
 
 
+def _lease_released(pk: int, timeout: float = 10.0) -> bool:
+    """Whether the lease on ``pk`` is gone within ``timeout`` s (the worker drops it just after the last commit)."""
+    deadline = time.monotonic() + timeout
+    while _lease_owner(pk) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def _restart_all(directory: Path) -> None:
     for pid_file in directory.glob("worker-*.pid"):
         pid = int(pid_file.read_text())
@@ -216,7 +226,7 @@ def _restart_all(directory: Path) -> None:
 def test_long_step_is_acked_early_and_leased(celery_submit):
     node = submit(slow_add, x=Int(1), y=Int(2))
     (done,) = wait_ended([node.pk])
-    assert done.outputs["result"].value == 3 and _lease_owner(node.pk) is None
+    assert done.outputs["result"].value == 3 and _lease_released(node.pk)
     logs = "".join(path.read_text() for path in celery_submit.glob("worker-*.log"))
     assert "provgraph.advance_long_process" in logs
 
@@ -235,7 +245,7 @@ def test_long_step_of_a_dead_worker_is_recovered_by_the_reconciler(celery_submit
     assert load_node(node.pk).process_state is ProcessState.RUNNING  # nobody redelivers it by itself
     assert reconcile(older_than=0, only=[node.pk]) == [node.pk]
     (done,) = wait_ended([node.pk], timeout=40)
-    assert done.outputs["result"].value == 9 and _lease_owner(node.pk) is None
+    assert done.outputs["result"].value == 9 and _lease_released(node.pk)
 
 
 def test_foreground_worker_runs_until_terminated(fleet):
