@@ -145,3 +145,16 @@ def test_worker_start_needs_a_broker(provgraph_home):
     assert result.exit_code == 1 and "the profile's broker is none" in result.output, result.output
     assert not (provgraph_home / "nobroker" / "workers").exists() or not list(
         (provgraph_home / "nobroker" / "workers").glob("*.pid"))
+
+
+def test_status_reports_a_storage_schema_behind_the_code(provgraph_home):
+    import sqlite3
+
+    assert CliRunner().invoke(cli, ["presto"]).exit_code == 0
+    database = provgraph_home / "presto" / "storage.sqlite"
+    database.unlink()
+    sqlite3.connect(database).close()  # an empty database: schema version 0
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 1
+    assert "✘ storage     schema version 0, the code needs" in result.output
+    assert "provgraph storage migrate" in result.output
