@@ -121,6 +121,8 @@ def test_status_reports_each_broken_part_of_an_embedded_profile(provgraph_home):
     assert "✔ broker      sqlite queue file" in result.output
     assert "⚠ workers     no worker is running" in result.output
     assert not (provgraph_home / "presto" / "storage.sqlite").exists()  # status creates nothing
+    assert not (provgraph_home / "presto" / "broker.sqlite").exists()
+    assert "(created on first use, no server)" in result.output
 
 
 def test_delete_data_removes_only_the_profile_folder(provgraph_home):
@@ -158,3 +160,11 @@ def test_status_reports_a_storage_schema_behind_the_code(provgraph_home):
     assert result.exit_code == 1
     assert "✘ storage     schema version 0, the code needs" in result.output
     assert "provgraph storage migrate" in result.output
+
+
+def test_status_reports_a_broken_queue_file(provgraph_home):
+    assert CliRunner().invoke(cli, ["presto"]).exit_code == 0
+    (provgraph_home / "presto" / "broker.sqlite").write_bytes(b"not a database" * 100)
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 1
+    assert "✘ broker      sqlite broker at" in result.output and "✔ storage" in result.output

@@ -112,6 +112,8 @@ def check_broker(config: dict[str, Any], kind: str = "rabbitmq") -> str:
 
     from provgraph.exceptions import ServiceUnavailable
 
+    if kind == "sqlite" and not sqlite_broker_path(config).exists():
+        return _check_new_queue_file(sqlite_broker_path(config))
     settings = connection_settings(kind, config)
     where = f"{config['host']}:{config['port']}" if kind == "rabbitmq" else str(sqlite_broker_path(config))
     try:
@@ -127,6 +129,18 @@ def check_broker(config: dict[str, Any], kind: str = "rabbitmq") -> str:
     if isinstance(version, bytes):
         version = version.decode()
     return f"rabbitmq {version} at {where} vhost {config['vhost']}"
+
+
+def _check_new_queue_file(path: Path) -> str:
+    """Describe a sqlite queue file not created yet, if it can be (nothing is written)."""
+    import os
+
+    from provgraph.exceptions import ServiceUnavailable
+
+    folder = next((parent for parent in path.parents if parent.exists()), path.parent)
+    if not os.access(folder, os.W_OK):
+        raise ServiceUnavailable(f"sqlite broker at {path}: {folder} is not writable")
+    return f"sqlite queue file {path} (created on first use, no server)"
 
 
 class SqliteChannel(kombu_sqlalchemy.Channel):
