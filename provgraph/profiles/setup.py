@@ -138,16 +138,25 @@ def build_profile(name: str, kinds: Mapping[str, str], values: Mapping[str, Mapp
 def presto_profile(name: str | None = None, home: Path | None = None) -> Profile:
     """The embedded profile: sqlite storage, local repository, sqlite queue file, all in the profile's folder.
 
-    :param name: the profile's name; by default ``presto``, or ``presto-<n>`` when that exists
+    :param name: the profile's name; by default ``presto``, or ``presto-<n>`` when that is taken (by a
+        profile, or by the files a deleted profile left in its folder)
     :raises ConfigurationError: when ``name`` is taken or invalid
     """
     config = Config(home)
     existing = set(config.profile_names())
+
+    def taken(candidate: str) -> bool:  # a profile, or the folder a deleted profile left behind
+        folder = profile_folder(candidate, config.home)
+        return candidate in existing or (folder.exists() and any(folder.iterdir()))
+
     if name is None:
         name = next(candidate for candidate in (PRESTO_NAME, *(f"{PRESTO_NAME}-{n}" for n in range(1, 10000)))
-                    if candidate not in existing)
+                    if not taken(candidate))
     elif name in existing:
         raise ConfigurationError(f"a profile named {name!r} exists in {config.home}; choose another --profile-name")
+    elif taken(name):
+        raise ConfigurationError(f"{profile_folder(name, config.home)} holds the files of an earlier profile; "
+                                 "remove it or choose another --profile-name")
     return build_profile(name, {"storage": "sqlite", "repository": "local", "broker": "sqlite"}, {}, config.home)
 
 

@@ -71,6 +71,12 @@ def test_presto_picks_a_free_name(provgraph_home):
     with pytest.raises(ConfigurationError, match="a profile named 'presto' exists"):
         presto_profile("presto")
     assert presto_profile("mine").storage["config"]["path"] == str(provgraph_home / "mine" / "storage.sqlite")
+    leftover = provgraph_home / "presto-2" / "storage.sqlite"  # a deleted profile's files are never reused
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"")
+    assert presto_profile().name == "presto-3"
+    with pytest.raises(ConfigurationError, match="holds the files of an earlier profile"):
+        presto_profile("presto-2")
 
 
 def test_initialise_creates_migrated_storage_and_repository(provgraph_home):
