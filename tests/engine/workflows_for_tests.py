@@ -323,3 +323,34 @@ def continue_in_fresh_interpreter(pk: int) -> dict:
     load_profile("services")
     result = Runner().drive(pk)
     return result.to_dict()
+
+
+class CalcThenChildWorkChain(WorkChain):
+    """Issue 5's fault-test workflow: a calcfunction, a child WorkChain, then a calcfunction on its result.
+
+    ``result = ((x + y) + y) * z + z`` (the child is the AddMultiplyWorkChain of the examples).
+    """
+
+    @classmethod
+    def define(cls, spec):
+        """x, y, z -> result."""
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.input("y", valid_type=Int)
+        spec.input("z", valid_type=Int)
+        spec.output("result", valid_type=Int)
+        spec.outline(cls.add_first, cls.run_child, cls.finish)
+
+    def add_first(self):
+        """x + y with a calcfunction."""
+        self.ctx.sum = add(self.inputs.x, self.inputs.y)
+
+    def run_child(self):
+        """Submit the child and wait for it."""
+        from provgraph.engine.examples import AddMultiplyWorkChain
+
+        return ToContext(child=self.submit(AddMultiplyWorkChain, x=self.ctx.sum, y=self.inputs.y, z=self.inputs.z))
+
+    def finish(self):
+        """Add z to the child's result with a calcfunction."""
+        self.out("result", add(self.ctx.child.outputs["result"], self.inputs.z))
