@@ -99,8 +99,9 @@ class _Compiler:
     def compile_vertices(self) -> None:
         for index, vertex in enumerate(self.query.vertices):
             alias = f"v{index}"
-            conds = [c for c in (self.type_condition(vertex, alias),
-                                 self.filter_sql(vertex.filters, alias, vertex.kind)) if c]
+            # filters first: they usually reject more rows than the class test
+            conds = [c for c in (self.filter_sql(vertex.filters, alias, vertex.kind),
+                                 self.type_condition(vertex, alias)) if c]
             table = KIND_TABLE[vertex.kind].name
             if vertex.edge is None:
                 if index:

@@ -153,20 +153,20 @@ class NestedConditions:
         if isinstance(value, bool):
             return f"({at.T} = '{'true' if value else 'false'}')"
         if is_native(value) and _number(value):
-            return f"({at.number} AND {at.V} = {self.param(value)})"
+            return f"({at.V} = {self.param(value)} AND {at.number})"
         if isinstance(value, str):
-            return f"({at.T} = 'text' AND {at.V} = {self.param(value)})"
+            return f"({at.V} = {self.param(value)} AND {at.T} = 'text')"
         if value is None:
             return f"({at.T} = 'null')"
         return f"({at.J} = {self.param(dumps(value))})"
 
     def compare(self, at: JsonValue, op: str, value: Any) -> str:
-        """Ordering comparisons: numbers with numbers, strings with strings, nothing else."""
+        """Ordering comparisons: numbers with numbers, strings with strings, nothing else (cheap test first)."""
         if _number(value):
             bound = value if INT64_MIN <= value <= INT64_MAX or isinstance(value, float) else float(value)
-            return f"({at.number} AND {at.V} {op} {self.param(bound)})"
+            return f"({at.V} {op} {self.param(bound)} AND {at.number})"
         if isinstance(value, str):
-            return f"({at.T} = 'text' AND {at.V} {op} {self.param(value)})"
+            return f"({at.V} {op} {self.param(value)} AND {at.T} = 'text')"
         return "(0)"
 
     def op_in(self, at: JsonValue, values: list[Any]) -> str:
