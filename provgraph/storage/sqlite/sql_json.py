@@ -110,6 +110,14 @@ class JsonValue:
         return (f"(CASE {self.T} WHEN 'text' THEN 1 WHEN 'true' THEN 1 WHEN 'false' THEN 1 WHEN 'real' THEN 1 "
                 f"WHEN 'integer' THEN typeof({self.V}) = 'integer' WHEN 'array' THEN {array} ELSE 0 END)")
 
+    @property
+    def encoded(self) -> str:
+        """True when the Neo4j backend would store the value encoded: present, not native, not a non-empty dict.
+
+        (A non-empty dict is flattened into its keys there, so no single value stands at its path.)
+        """
+        return f"({self.T} IS NOT NULL AND NOT {self.native} AND NOT ({self.T} = 'object' AND {self.J} <> '{{}}'))"
+
 
 class NestedConditions:
     """Builds the SQL of one condition on an ``attributes``/``extras`` path."""
@@ -138,7 +146,7 @@ class NestedConditions:
             test = self.equal(at, operand, path)
             if is_native(operand):
                 return f"({at.native} AND NOT {test})"
-            return f"({at.T} IS NOT NULL AND NOT {at.native} AND NOT {test})"
+            return f"({at.encoded} AND NOT {test})"
         if op in _ORDER_TYPES:
             return self.compare(at, op, operand)
         handler = getattr(self, f"op_{op}", None)
@@ -183,8 +191,7 @@ class NestedConditions:
             if any(v is flag for v in values):
                 terms.append(f"({at.T} = '{'true' if flag else 'false'}')")
         if others:
-            terms.append(f"({at.T} IS NOT NULL AND NOT {at.native} "
-                         f"AND {at.J} IN (SELECT value FROM json_each({self.param(_js(others))})))")
+            terms.append(f"({at.encoded} AND {at.J} IN (SELECT value FROM json_each({self.param(_js(others))})))")
         return "(" + " OR ".join(terms) + ")" if terms else "(0)"
 
     def op_like(self, at: JsonValue, pattern: str) -> str:
