@@ -265,6 +265,10 @@ def _create_nodes(tx: neo4j.ManagedTransaction, rows: dict) -> None:
 
 
 def _update_node(tx: neo4j.ManagedTransaction, pk: int, fields: dict[str, Any]) -> None:
+    # take the node's write lock before reading it: Neo4j reads are only read-committed, so a read
+    # racing another transaction's commit can mix old and new properties, and writing that mix back
+    # would leave a node whose attributes no longer unflatten (seen with concurrent CalcJob steps)
+    tx.run("MATCH (n:Node {pk: $pk}) SET n._lock = true REMOVE n._lock", pk=pk).consume()
     record = tx.run("MATCH (n:Node {pk: $pk}) RETURN n", pk=pk).single()
     if record is None:
         raise NotExistent(f"no node with pk {pk}")
