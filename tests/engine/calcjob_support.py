@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from provgraph.orm.computers import Computer
 from provgraph.orm.nodes.data.code import InstalledCode
@@ -90,19 +87,3 @@ def stats(directory: Path) -> dict[str, int]:
         event, _, count = line.split()[:3]
         totals[event] = totals.get(event, 0) + int(count)
     return totals
-
-
-def wait_ended(pks: list[int], timeout: float = 60.0) -> list:
-    """Wait until all processes ``pks`` ended; return their nodes (fails with the states on timeout)."""
-    from provgraph.orm import load_node
-
-    deadline = time.monotonic() + timeout
-    while True:
-        nodes = [load_node(pk) for pk in pks]
-        if all(node.process_state.is_terminal for node in nodes):
-            return nodes
-        if time.monotonic() > deadline:
-            states = {node.pk: (node.process_state.value, node.base.attributes.get("process_status", None))
-                      for node in nodes if not node.process_state.is_terminal}
-            pytest.fail(f"processes not ended after {timeout} s: {states}")
-        time.sleep(0.3)

@@ -144,3 +144,17 @@ def restore_env(saved: dict[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def wait_ended(pks: list[int], timeout: float = 60.0) -> list:
+    """Wait until all processes ``pks`` ended; return their nodes (fails with the states on timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        nodes = [load_node(pk) for pk in pks]
+        if all(node.process_state.is_terminal for node in nodes):
+            return nodes
+        if time.monotonic() > deadline:
+            states = {node.pk: (node.process_state.value, node.base.attributes.get("process_status", None))
+                      for node in nodes if not node.process_state.is_terminal}
+            pytest.fail(f"processes not ended after {timeout} s: {states}")
+        time.sleep(0.3)

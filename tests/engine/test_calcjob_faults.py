@@ -18,7 +18,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from calcjob_support import bash_code, calcjob_fleet, ssh_computer, wait_ended
+from calcjob_support import bash_code, calcjob_fleet, ssh_computer
+from faults_support import wait_ended
 
 from provgraph.engine import play, submit
 from provgraph.engine.celery.tasks import install_submitter

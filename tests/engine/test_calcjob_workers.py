@@ -6,7 +6,8 @@ import subprocess
 import time
 
 import pytest
-from calcjob_support import bash_code, calcjob_fleet, local_computer, stats, wait_ended
+from calcjob_support import bash_code, calcjob_fleet, local_computer, stats
+from faults_support import wait_ended
 
 from provgraph.common.states import ProcessState
 from provgraph.engine import kill, submit

@@ -10,14 +10,13 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from faults_support import run_cli, wait_ended
 
 from provgraph.cli.cmd_worker import alive
-from provgraph.cli.main import cli
 from provgraph.common.links import Direction, LinkType, TraversalRule
 from provgraph.common.states import ProcessState
 from provgraph.engine import advance, calcfunction, run_get_node, submit
@@ -45,12 +44,6 @@ def slow_add(x: Int, y: Int) -> Int:
 slow_add.process_class.long_running = True  # type: ignore[attr-defined]
 
 
-def _cli(*args: str) -> str:
-    result = CliRunner().invoke(cli, ["-p", "services", *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, services_profile, amqp_url) -> Iterator[Path]:
     """Two workers (concurrency 2) started with ``provgraph worker start`` on a fresh queue; stopped after."""
@@ -60,12 +53,12 @@ def fleet(tmp_path_factory, services_profile, amqp_url) -> Iterator[Path]:
     os.environ.update({QUEUE_ENV: f"provgraph-test-{uuid.uuid4().hex[:12]}", "PROVGRAPH_WORKERS_DIR": str(directory),
                        "PROVGRAPH_LEASE_SECONDS": str(LEASE), "PYTHONPATH": str(HERE)})  # workers import this module
     try:
-        assert "started worker 1" in _cli("worker", "start", "--workers", "2", "--concurrency", "2",
+        assert "started worker 1" in run_cli("worker", "start", "--workers", "2", "--concurrency", "2",
                                           "--no-reconcile")
         yield directory
     finally:
         try:
-            _cli("worker", "stop", "--timeout", "20")
+            run_cli("worker", "stop", "--timeout", "20")
         finally:
             with current_app().connection_for_write() as connection:
                 connection.default_channel.queue_delete(os.environ[QUEUE_ENV])
@@ -81,27 +74,14 @@ def celery_submit(fleet) -> Iterator[Path]:
     set_submitter(None)
 
 
-def wait_ended(pks: Sequence[int], timeout: float = 40.0) -> list:
-    """Wait until all processes ``pks`` ended; return their nodes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        nodes = [load_node(pk) for pk in pks]
-        if all(node.process_state.is_terminal for node in nodes):
-            return nodes
-        if time.monotonic() > deadline:
-            states = {node.pk: node.process_state.value for node in nodes if not node.process_state.is_terminal}
-            pytest.fail(f"processes not ended after {timeout} s: {states}")
-        time.sleep(0.3)
-
-
 def _returns(pk: int) -> list[str]:
     return [t.label for t in get_backend().nodes.links(pk, Direction.FORWARD, [LinkType.RETURN])]
 
 
 def test_status_and_logs(fleet):
-    status = _cli("worker", "status")
+    status = run_cli("worker", "status")
     assert "worker-0.log" in status and "worker-1.log" in status
-    assert "==> " in _cli("worker", "logs", "-n", "5")
+    assert "==> " in run_cli("worker", "logs", "-n", "5")
 
 
 def test_workchain_and_calcfunction_finish_on_the_workers(celery_submit):
@@ -154,7 +134,7 @@ def test_reconciler_publishes_lost_processes(celery_submit):
     assert find_lost(older_than=0, only=only, check_queue=lambda: False) == []
     assert sorted(find_lost(older_than=0, only=only, check_queue=lambda: True)) == sorted(only)
     assert sorted(reconcile(older_than=0, only=[lost.pk])) == [lost.pk]
-    assert f"re-published 1 process(es): {parent.pk}" in _cli("worker", "reconcile", "--older-than", "0",
+    assert f"re-published 1 process(es): {parent.pk}" in run_cli("worker", "reconcile", "--older-than", "0",
                                                              "--pk", str(parent.pk))
     nodes = wait_ended(only)
     assert [node.outputs["result"].value for node in nodes] == [6, 6]
@@ -202,7 +182,7 @@ def test_sigkill_a_worker_mid_flight(celery_submit):
     deadline = time.monotonic() + 10
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert "started worker 0" in _cli("worker", "start", "--workers", "2", "--concurrency", "2", "--no-reconcile")
+    assert "started worker 0" in run_cli("worker", "start", "--workers", "2", "--concurrency", "2", "--no-reconcile")
     done = wait_ended([node.pk for node in nodes], timeout=60 + 2.0 * count)
     assert [node.process_state for node in done] == [ProcessState.FINISHED] * count
     assert [node.outputs["result"].value for node in done] == [(i + 2) * 2 + 2 for i in range(count)]
@@ -248,7 +228,7 @@ def _restart_all(directory: Path) -> None:
         deadline = time.monotonic() + 10
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-    assert "started worker 1" in _cli("worker", "start", "--workers", "2", "--concurrency", "2", "--no-reconcile")
+    assert "started worker 1" in run_cli("worker", "start", "--workers", "2", "--concurrency", "2", "--no-reconcile")
 
 
 def test_long_step_is_acked_early_and_leased(celery_submit):

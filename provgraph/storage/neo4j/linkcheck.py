@@ -14,13 +14,10 @@ from typing import TYPE_CHECKING
 
 from provgraph.common.links import LINK_RULES, LinkRecord, LinkType
 from provgraph.exceptions import LinkRuleError
+from provgraph.storage.linkrules import ACYCLIC_FAMILIES, NewNodes, check_endpoint_labels, cycle_error
 
 if TYPE_CHECKING:
     import neo4j
-
-#: labels of the nodes a transaction creates, by pk
-NewNodes = dict[int, set[str]]
-
 
 
 def check_endpoints(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes) -> None:
@@ -31,25 +28,7 @@ def check_endpoints(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], n
         records = tx.run("UNWIND $pks AS pk MATCH (n:Node {pk: pk}) RETURN n.pk AS pk, labels(n) AS labels", pks=pks)
         labels = {record["pk"]: set(record["labels"]) for record in records}
     labels.update(new)
-    for link in links:
-        rule = LINK_RULES[link.link_type]
-        for end, pk in (("source", link.source), ("target", link.target)):
-            if pk not in labels:
-                raise LinkRuleError(f"{link.link_type.value} link: {end} node {pk} is not stored")
-        if link.source == link.target:
-            raise LinkRuleError(f"{link.link_type.value} link from node {link.source} to itself: the graph is acyclic")
-        if rule.source not in labels[link.source] or rule.target not in labels[link.target]:
-            raise LinkRuleError(
-                f"rule broken: {rule.description} (got {_kind(labels[link.source])} {link.source} -> "
-                f"{_kind(labels[link.target])} {link.target})"
-            )
-
-
-def _kind(labels: set[str]) -> str:
-    for name in ("CalculationNode", "WorkflowNode", "Data"):
-        if name in labels:
-            return name
-    return "Node"
+    check_endpoint_labels(links, labels)
 
 
 def check_single_incoming(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes) -> None:
@@ -105,14 +84,6 @@ def check_unique_labels(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord
                 )
 
 
-#: the link families that must stay acyclic: data provenance, and the call tree. Logical
-#: provenance (INPUT_WORK, RETURN) may loop back, as in AiiDA: a workflow can return its input.
-ACYCLIC_FAMILIES = (
-    frozenset({LinkType.INPUT_CALC, LinkType.CREATE}),
-    frozenset({LinkType.CALL_CALC, LinkType.CALL_WORK}),
-)
-
-
 def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new: NewNodes | None = None) -> None:
     """After the links were written in this transaction, none of them closes a cycle.
 
@@ -134,9 +105,7 @@ def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new
         if all(link.target in new for link in batch):
             cycle = _cycle_in(batch)
             if cycle is not None:
-                raise LinkRuleError(
-                    f"rule broken: the graph is acyclic, but a link {cycle.source} -> {cycle.target} closes a cycle"
-                )
+                raise cycle_error(cycle.source, cycle.target)
             continue
         pairs = [{"s": link.source, "t": link.target} for link in batch]
         types = "|".join(sorted(t.value for t in family))
@@ -146,9 +115,7 @@ def check_acyclic(tx: neo4j.ManagedTransaction, links: Sequence[LinkRecord], new
             pairs=pairs,
         ).single()
         if record is not None:
-            raise LinkRuleError(
-                f"rule broken: the graph is acyclic, but a link {record['s']} -> {record['t']} closes a cycle"
-            )
+            raise cycle_error(record["s"], record["t"])
 
 
 def _cycle_in(links: Sequence[LinkRecord]) -> LinkRecord | None:

@@ -16,17 +16,8 @@ from sqlalchemy import Connection, text
 
 from provgraph.common.links import LINK_RULES, LinkRecord, LinkType
 from provgraph.exceptions import LinkRuleError
+from provgraph.storage.linkrules import ACYCLIC_FAMILIES, NewNodes, check_endpoint_labels, cycle_error
 from provgraph.storage.sqlite.records import json_list, labels_of
-
-#: labels of the nodes a transaction creates, by pk
-NewNodes = dict[int, set[str]]
-
-#: the link families that must stay acyclic (as in the neo4j backend): data provenance and the
-#: call tree. Logical provenance (INPUT_WORK, RETURN) may loop back: a workflow can return its input.
-ACYCLIC_FAMILIES = (
-    frozenset({LinkType.INPUT_CALC, LinkType.CREATE}),
-    frozenset({LinkType.CALL_CALC, LinkType.CALL_WORK}),
-)
 
 
 def check_endpoints(connection: Connection, links: Sequence[LinkRecord], new: NewNodes) -> None:
@@ -38,25 +29,7 @@ def check_endpoints(connection: Connection, links: Sequence[LinkRecord], new: Ne
     )
     labels: dict[int, set[str]] = {row.pk: set(labels_of(row.labels)) for row in rows}
     labels.update(new)
-    for link in links:
-        rule = LINK_RULES[link.link_type]
-        for end, pk in (("source", link.source), ("target", link.target)):
-            if pk not in labels:
-                raise LinkRuleError(f"{link.link_type.value} link: {end} node {pk} is not stored")
-        if link.source == link.target:
-            raise LinkRuleError(f"{link.link_type.value} link from node {link.source} to itself: the graph is acyclic")
-        if rule.source not in labels[link.source] or rule.target not in labels[link.target]:
-            raise LinkRuleError(
-                f"rule broken: {rule.description} (got {_kind(labels[link.source])} {link.source} -> "
-                f"{_kind(labels[link.target])} {link.target})"
-            )
-
-
-def _kind(labels: set[str]) -> str:
-    for name in ("CalculationNode", "WorkflowNode", "Data"):
-        if name in labels:
-            return name
-    return "Node"
+    check_endpoint_labels(links, labels)
 
 
 def _stored_counts(connection: Connection, end: str, pks: set[int]) -> dict[tuple[int, str, str], int]:
@@ -137,9 +110,7 @@ def check_acyclic(connection: Connection, links: Sequence[LinkRecord]) -> None:
         edges = _edges_reachable(connection, sorted({t for _, t in pairs}), sorted(t.value for t in family))
         culprit = _cycle_link(edges, pairs)
         if culprit is not None:
-            raise LinkRuleError(
-                f"rule broken: the graph is acyclic, but a link {culprit[0]} -> {culprit[1]} closes a cycle"
-            )
+            raise cycle_error(*culprit)
 
 
 def _edges_reachable(connection: Connection, starts: list[int], types: list[str]) -> list[tuple[int, int]]:
