@@ -163,14 +163,23 @@ def _s3(method: str, path: str, creds: dict) -> int:
         return error.code
 
 
-def _ensure_bucket(creds: dict) -> None:
-    """Create the default bucket if it does not exist yet."""
+def _ensure_bucket(creds: dict, timeout: float = 60.0) -> None:
+    """Create the default bucket if it does not exist yet.
+
+    A server that already passes its readiness probe may still answer 503 while it finishes
+    initialising its storage, so a 503 is retried until ``timeout``.
+    """
     path = "/" + creds["bucket"]
-    if _s3("HEAD", path, creds) == 200:
-        return
-    code = _s3("PUT", path, creds)
-    if code != 200:
-        raise ServiceError(f"minio: creating bucket {creds['bucket']!r} failed with HTTP {code}")
+    deadline = time.monotonic() + timeout
+    while True:
+        if _s3("HEAD", path, creds) == 200:
+            return
+        code = _s3("PUT", path, creds)
+        if code == 200:
+            return
+        if code != 503 or time.monotonic() > deadline:
+            raise ServiceError(f"minio: creating bucket {creds['bucket']!r} failed with HTTP {code}")
+        time.sleep(0.5)
 
 
 def _ready(timeout: float, log: Path) -> None:
