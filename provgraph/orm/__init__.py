@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from provgraph.common.links import LinkType
 from provgraph.orm.computers import Computer, User
-from provgraph.orm.groups import Group
+from provgraph.orm.groups import Group, load_group
 from provgraph.orm.nodes.data.array import ArrayData
 from provgraph.orm.nodes.data.base import BaseType
 from provgraph.orm.nodes.data.bool_ import Bool
@@ -64,5 +64,6 @@ __all__ = [
     "WorkChainNode",
     "WorkflowNode",
     "WorkFunctionNode",
+    "load_group",
     "load_node",
 ]
