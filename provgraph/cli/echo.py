@@ -24,3 +24,19 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], title:
 def fail(message: str) -> None:
     """Print ``message`` as an error and exit with status 1."""
     raise click.ClickException(message)
+
+
+class BadInput(click.ClickException):
+    """A one-line ``Error: ...`` for an argument that names nothing usable (exit status 2, as verdi's)."""
+
+    exit_code = 2
+
+
+def success(message: str) -> None:
+    """Print ``Success: message`` (verdi's wording for a change that was made)."""
+    click.echo(f"Success: {message}")
+
+
+def report(message: str) -> None:
+    """Print ``Report: message`` (a note that changes nothing)."""
+    click.echo(f"Report: {message}")
