@@ -131,7 +131,21 @@ class _Depth(click.ParamType):
         return number
 
 
-@node.command()
+class _GraphGroup(click.Group):
+    """``node graph``: the subcommand ``generate`` (verdi's), and ``node graph PK [OPTIONS]`` (the short form)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["around", *args]
+        return super().parse_args(ctx, args)
+
+
+@node.group(cls=_GraphGroup)
+def graph() -> None:
+    """Draw provenance graphs: ``generate ROOT_NODES...`` (as verdi), or ``PK [OPTIONS]`` (the short form)."""
+
+
+@graph.command("around", hidden=True)
 @click.argument("identifier")
 @click.option("-a", "--ancestor-depth", type=_Depth(), default="1", show_default=True,
               help="Steps followed against the links ('all': no limit).")
@@ -146,7 +160,7 @@ class _Depth(click.ParamType):
 @click.option("--max-nodes", type=click.IntRange(min=1), default=500, show_default=True,
               help="Draw at most this many nodes.")
 @click.pass_context
-def graph(ctx: click.Context, identifier: str, ancestor_depth: int | None, descendant_depth: int | None,
+def graph_around(ctx: click.Context, identifier: str, ancestor_depth: int | None, descendant_depth: int | None,
           link_types: tuple[str, ...], fmt: str, output: str | None, max_nodes: int) -> None:
     """Draw the provenance graph around a node with graphviz."""
     load_cli_profile(ctx)
@@ -158,6 +172,65 @@ def graph(ctx: click.Context, identifier: str, ancestor_depth: int | None, desce
         path = render(neighbourhood, output or f"{neighbourhood.root}.{fmt}", fmt)
     note = " (truncated at --max-nodes)" if neighbourhood.truncated else ""
     click.echo(f"wrote {path}: {len(neighbourhood.nodes)} nodes, {len(neighbourhood.links)} links{note}")
+
+
+#: verdi's link-type sets of ``node graph generate -l``
+LINK_SETS = {"all": None, "data": ["input_calc", "create"], "logic": ["input_work", "return"]}
+
+
+@graph.command("generate")
+@click.argument("root_nodes", nargs=-1, required=True)
+@click.option("-l", "--link-types", "link_set", type=click.Choice(sorted(LINK_SETS)), default="all",
+              show_default=True, help="data: input_calc and create links; logic: input_work and return; all: every.")
+@click.option("-a", "--ancestor-depth", type=click.IntRange(min=0), help="Steps against the links [no limit].")
+@click.option("-d", "--descendant-depth", type=click.IntRange(min=0), help="Steps along the links [no limit].")
+@click.option("-i", "--process-in", is_flag=True, help="Also draw the direct inputs of every process drawn.")
+@click.option("-o", "--process-out", is_flag=True, help="Also draw the direct outputs of every process drawn.")
+@click.option("-f", "--output-format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default="pdf",
+              show_default=True, help="Output format (dot: the graphviz source).")
+@click.option("-O", "--output-file", type=click.Path(dir_okay=False, writable=True),
+              help="Output file [ROOT.dot.FORMAT].")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Draw at most this many nodes.")
+@click.pass_context
+def generate(ctx: click.Context, root_nodes: tuple[str, ...], link_set: str, ancestor_depth: int | None,
+             descendant_depth: int | None, process_in: bool, process_out: bool, fmt: str, output_file: str | None,
+             max_nodes: int) -> None:
+    """Draw the provenance graph around ROOT_NODES (pks or uuids) with graphviz, as verdi does."""
+    load_cli_profile(ctx)
+    from provgraph.cli.loaders import load_nodes
+    from provgraph.tools.graph import collect, render
+
+    roots = load_nodes(root_nodes)
+    with provgraph_errors():
+        drawn = collect(roots[0].pk, ancestor_depth, descendant_depth, LINK_SETS[link_set], max_nodes=max_nodes)
+        for other in roots[1:]:
+            more = collect(other.pk, ancestor_depth, descendant_depth, LINK_SETS[link_set], max_nodes=max_nodes)
+            drawn.nodes.update(more.nodes)
+            drawn.links |= more.links
+            drawn.truncated |= more.truncated
+        _add_process_neighbours(drawn, process_in, process_out, LINK_SETS[link_set])
+        path = render(drawn, output_file or f"{drawn.root}.dot.{fmt}", fmt)
+    click.echo(f"Success: Output written to `{path}` ({len(drawn.nodes)} nodes, {len(drawn.links)} links)")
+
+
+def _add_process_neighbours(drawn, process_in: bool, process_out: bool, names) -> None:  # noqa: ANN001
+    """Add the direct inputs (``process_in``) and outputs (``process_out``) of every process in ``drawn``."""
+    from provgraph.common.links import Direction
+    from provgraph.orm import ProcessNode, load_node
+    from provgraph.orm.backend import get_backend
+    from provgraph.tools.graph import parse_link_types
+
+    types = parse_link_types(names)
+    directions = [d for d, wanted in ((Direction.BACKWARD, process_in), (Direction.FORWARD, process_out)) if wanted]
+    processes = [pk for pk, each in drawn.nodes.items() if isinstance(each, ProcessNode)]
+    for pk in processes:
+        for direction in directions:
+            for triple in get_backend().nodes.links(pk, direction, types):
+                if triple.node_pk not in drawn.nodes:
+                    drawn.nodes[triple.node_pk] = load_node(triple.node_pk)
+                source, target = (triple.node_pk, pk) if direction is Direction.BACKWARD else (pk, triple.node_pk)
+                drawn.links.add((source, target, triple.link_type, triple.label))
 
 
 @node.group()

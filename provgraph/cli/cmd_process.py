@@ -93,6 +93,74 @@ def show(ctx: click.Context, identifier: str) -> None:
             click.echo("exception:\n" + str(attributes.get("exception")))
 
 
+def _state_text(node: Any) -> str:
+    """``Finished [0]``, ``Waiting``, ``Excepted``... with ``(paused)`` and the process status when set."""
+    attributes = node.base.attributes
+    state = str(attributes.get("process_state", None) or "created").capitalize()
+    if attributes.get("exit_status", None) is not None and state in ("Finished", "Killed", "Excepted"):
+        state += f" [{attributes.get('exit_status')}]"
+    if attributes.get("paused", False):
+        state += " (paused)"
+    status = attributes.get("process_status", None)
+    return f"{state}: {status}" if status and state.split()[0] in ("Waiting", "Running", "Created") else state
+
+
+def _called_with_labels(node: Any) -> list[tuple[str, Any]]:
+    """The processes ``node`` called, with their call link labels, oldest first."""
+    from provgraph.common.links import LinkType
+
+    calls = [(t.link_label, t.node) for t in node.base.links.get_outgoing().all()
+             if t.link_type in (LinkType.CALL_CALC, LinkType.CALL_WORK)]
+    return sorted(calls, key=lambda pair: (pair[1].ctime, pair[1].pk))
+
+
+def call_tree_lines(node: Any, with_labels: bool = False, max_depth: int | None = None) -> list[str]:
+    """The call tree of ``node`` as text lines: ``label<pk> State``, children drawn with box characters."""
+    lines = [f"{node.process_label}<{node.pk}> {_state_text(node)}"]
+
+    def walk(parent: Any, prefix: str, depth: int) -> None:
+        if max_depth is not None and depth >= max_depth:
+            return
+        children = _called_with_labels(parent)
+        for index, (link_label, child) in enumerate(children):
+            last = index == len(children) - 1
+            name = f"{child.process_label}<{child.pk}>"
+            if with_labels and link_label and link_label != "CALL":
+                name = f"{link_label} {name}"
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{name} {_state_text(child)}")
+            walk(child, prefix + ("    " if last else "│   "), depth + 1)
+
+    walk(node, "    ", 0)
+    return lines
+
+
+@process.command()
+@click.argument("identifiers", nargs=-1, metavar="[PROCESSES]...")
+@click.option("-M", "--most-recent-node", is_flag=True, help="Show the most recently created process.")
+@click.option("-c", "--call-link-label", is_flag=True, help="Show the call link label of each called process.")
+@click.option("-m", "--max-depth", type=click.IntRange(min=0), help="Show at most this many levels of calls.")
+@click.pass_context
+def status(ctx: click.Context, identifiers: tuple[str, ...], most_recent_node: bool, call_link_label: bool,
+           max_depth: int | None) -> None:
+    """Show the call tree of processes: each called process with its state and exit status."""
+    load_cli_profile(ctx)
+    from provgraph.cli.loaders import load_nodes
+    from provgraph.orm import ProcessNode
+
+    nodes = load_nodes(identifiers, ProcessNode, "process")
+    if most_recent_node:
+        with provgraph_errors():
+            newest = list_rows(STATES, None, (), 1)
+        if not newest:
+            raise click.ClickException("there is no process yet")
+        nodes = load_nodes((str(newest[0][0]),), ProcessNode, "process")
+    if not nodes:
+        raise click.UsageError("give at least one process (pk or uuid), or -M for the most recent one")
+    with provgraph_errors():
+        for node in nodes:
+            click.echo("\n".join(call_tree_lines(node, call_link_label, max_depth)))
+
+
 @process.command()
 @click.argument("identifier")
 @click.pass_context
