@@ -31,8 +31,10 @@ def _common_options(func: Any) -> Any:
         click.option("--prepend-text", default="", help="Shell text run before the executable."),
         click.option("--append-text", default="", help="Shell text run after the executable."),
         click.option("--with-mpi/--no-with-mpi", default=None, help="Whether the code must (not) run with MPI."),
-        click.option("--use-double-quotes", is_flag=True, help="Quote the command line with double quotes."),
-        click.option("-n", "--non-interactive", is_flag=True, help="Never prompt."),
+        click.option("--use-double-quotes/--no-use-double-quotes", default=False,
+                     help="Quote the command line with double quotes."),
+        click.option("-n/-I", "--non-interactive/--interactive", default=False,
+                     help="Never prompt (-n), or prompt for what is not given (-I, the default)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -204,3 +206,7 @@ def show(ctx: click.Context, identifier: str) -> None:
     rows += [("with mpi", found.base.attributes.get("with_mpi", None)),
              ("prepend text", found.prepend_text), ("append text", found.append_text)]
     print_table(["field", "value"], rows, title=f"Code {found.full_label}")
+
+
+create.add_command(create_installed, "core.code.installed")  # verdi's names: the code's entry point
+create.add_command(create_portable, "core.code.portable")

@@ -128,22 +128,34 @@ def configure() -> None:
     """Store how the current user reaches a computer (per-user transport settings)."""
 
 
-def _store_configuration(label: str, transport_type: str, settings: dict[str, Any]) -> None:
+def _store_configuration(label: str, transport_type: str, settings: dict[str, Any], email: str | None = None) -> None:
     from provgraph.orm import User
 
     target = load_computer(label)
     if target.transport_type != transport_type:
         raise click.UsageError(f"computer {label!r} uses transport {target.transport_type}, not {transport_type}")
+    if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        raise click.BadParameter(f"{email!r} is not an email address", param_hint="--user")
     with provgraph_errors():
-        user = User.get_default()
+        user = User.get_or_create(email) if email else User.get_default()
         target.configure(user=user.email, **settings)
     click.echo(f"Computer {label!r} configured for {user.email}: {json.dumps(settings, sort_keys=True)}")
 
 
+def _user_option(func: Any) -> Any:
+    return click.option("-u", "--user", "email", help="Email of the user to configure for [the default user].")(func)
+
+
+def _interactive_option(func: Any) -> Any:
+    return click.option("-n/-I", "--non-interactive/--interactive", default=False,
+                        help="Never prompt (-n), or prompt for what is not given (-I, the default).")(func)
+
+
 @configure.command("ssh")
-@click.argument("label")
+@click.argument("label", metavar="COMPUTER")
+@_user_option
 @click.option("--username", help="Remote account [the local user name].")
-@click.option("--port", type=click.IntRange(1, 65535), help="SSH port [22].")
+@click.option("-P", "--port", type=click.IntRange(1, 65535), help="SSH port [22].")
 @click.option("--key-filename", type=click.Path(exists=True, dir_okay=False, resolve_path=True),
               help="Private key file (default: the usual keys and the agent).")
 @click.option("--known-hosts", type=click.Path(exists=True, dir_okay=False, resolve_path=True),
@@ -152,12 +164,12 @@ def _store_configuration(label: str, transport_type: str, settings: dict[str, An
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Connect timeout in seconds [10].")
 @click.option("--safe-interval", type=click.FloatRange(min=0),
               help="Minimum seconds between two connections opened [5].")
-@click.option("-n", "--non-interactive", is_flag=True, help="Never prompt; leave unset values at their defaults.")
+@_interactive_option
 @click.pass_context
-def configure_ssh(ctx: click.Context, label: str, username: str | None, port: int | None, key_filename: str | None,
-                  known_hosts: str | None, proxy_jump: str | None, timeout: float | None,
+def configure_ssh(ctx: click.Context, label: str, email: str | None, username: str | None, port: int | None,
+                  key_filename: str | None, known_hosts: str | None, proxy_jump: str | None, timeout: float | None,
                   safe_interval: float | None, non_interactive: bool) -> None:
-    """Configure the core.ssh transport of computer LABEL for the current user."""
+    """Configure the core.ssh transport of COMPUTER for the current user (or --user)."""
     import getpass
 
     load_cli_profile(ctx)
@@ -168,7 +180,7 @@ def configure_ssh(ctx: click.Context, label: str, username: str | None, port: in
         _check_proxy_jump(proxy_jump)
     settings = {"username": username, "port": port, "key_filename": key_filename, "known_hosts": known_hosts,
                 "proxy_jump": proxy_jump, "connect_timeout": timeout, "safe_open_interval": safe_interval}
-    _store_configuration(label, "core.ssh", {k: v for k, v in settings.items() if v is not None})
+    _store_configuration(label, "core.ssh", {k: v for k, v in settings.items() if v is not None}, email)
 
 
 def _check_proxy_jump(spec: str) -> None:
@@ -180,15 +192,17 @@ def _check_proxy_jump(spec: str) -> None:
 
 
 @configure.command("local")
-@click.argument("label")
+@click.argument("label", metavar="COMPUTER")
+@_user_option
 @click.option("--safe-interval", type=click.FloatRange(min=0), help="Minimum seconds between two opens [0].")
 @click.option("--shell", help="Shell that runs the commands [/bin/bash].")
 @click.option("--env", "environment", multiple=True, metavar="NAME=VALUE",
               help="Environment variable for every command (repeatable).")
+@_interactive_option
 @click.pass_context
-def configure_local(ctx: click.Context, label: str, safe_interval: float | None, shell: str | None,
-                    environment: tuple[str, ...]) -> None:
-    """Configure the core.local transport of computer LABEL for the current user."""
+def configure_local(ctx: click.Context, label: str, email: str | None, safe_interval: float | None,
+                    shell: str | None, environment: tuple[str, ...], non_interactive: bool) -> None:
+    """Configure the core.local transport of COMPUTER for the current user (or --user); nothing is prompted."""
     load_cli_profile(ctx)
     variables = {}
     for item in environment:
@@ -197,7 +211,11 @@ def configure_local(ctx: click.Context, label: str, safe_interval: float | None,
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--env")
         variables[name] = value
     settings = {"safe_open_interval": safe_interval, "shell": shell, "environment": variables or None}
-    _store_configuration(label, "core.local", {k: v for k, v in settings.items() if v is not None})
+    _store_configuration(label, "core.local", {k: v for k, v in settings.items() if v is not None}, email)
+
+
+configure.add_command(configure_ssh, "core.ssh")  # verdi's names: the transport's entry point
+configure.add_command(configure_local, "core.local")
 
 
 @configure.command("show")
