@@ -262,3 +262,54 @@ def _delete_groups(chosen: list[Any], node_pks: list[int], force: bool, dry_run:
         if node_pks:
             delete_nodes(node_pks, dry_run=False)
             success(f"deleted {len(closure)} node(s)")
+
+
+@group.command()
+@click.argument("source_identifier", metavar="SOURCE_GROUP")
+@click.argument("destination_label", metavar="DESTINATION_GROUP")
+@click.pass_context
+def copy(ctx: click.Context, source_identifier: str, destination_label: str) -> None:
+    """Add every node of SOURCE_GROUP to DESTINATION_GROUP (made when missing; asks when it holds nodes)."""
+    load_cli_profile(ctx)
+    from provgraph.orm import Group
+
+    source = load_group_of(source_identifier)
+    with provgraph_errors():
+        destination, created = Group.collection.get_or_create(label=destination_label)
+    if not created and not destination.is_empty:
+        click.echo(f"Warning: destination {destination} exists already and is not empty.")
+        click.confirm("Continue anyway?", abort=True)
+    with provgraph_errors():
+        destination.add_nodes(source.nodes)
+    success(f"Nodes copied from {source} to {destination}.")
+
+
+@group.command("move-nodes")
+@click.argument("nodes", nargs=-1)
+@click.option("-s", "--source-group", "source_identifier", required=True, metavar="GROUP",
+              help="The group whose nodes to move.")
+@click.option("-t", "--target-group", "target_identifier", required=True, metavar="GROUP",
+              help="The group the nodes are moved to.")
+@click.option("-a", "--all", "move_all", is_flag=True, help="Move every node of the source group.")
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def move_nodes(ctx: click.Context, nodes: tuple[str, ...], source_identifier: str, target_identifier: str,
+               move_all: bool, force: bool) -> None:
+    """Move NODES (or --all) from the source group to the target group."""
+    load_cli_profile(ctx)
+    source, target = load_group_of(source_identifier), load_group_of(target_identifier)
+    if source.pk == target.pk:
+        raise BadInput("the source and target groups are the same group")
+    members = {node.pk: node for node in source.nodes}
+    chosen = list(members.values()) if move_all else load_nodes(nodes)
+    if not move_all and not chosen:
+        raise click.UsageError("give NODES to move, or --all")
+    outside = [node.pk for node in chosen if node.pk not in members]
+    if outside:
+        raise click.ClickException(f"node(s) {', '.join(map(str, outside))} are not in {source}: nothing moved")
+    if not force:
+        click.confirm(f"Move {len(chosen)} node(s) from {source} to {target}?", abort=True)
+    with provgraph_errors():
+        target.add_nodes(chosen)
+        source.remove_nodes(chosen)
+    success(f"moved {len(chosen)} node(s) from {source} to {target}")

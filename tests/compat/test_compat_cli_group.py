@@ -195,3 +195,50 @@ def test_delete_nothing_given():
 def test_delete_unknown_group():
     result = invoke("group", "delete", unique("ghost"), "-f")
     assert result.exit_code == 2 and "no group found" in error_line(result)
+
+
+def test_copy_makes_the_destination():
+    source = Group(label=unique("src")).store()
+    nodes = [Int(1).store(), Int(2).store()]
+    source.add_nodes(nodes)
+    name = unique("dst")
+    result = invoke("group", "copy", source.label, name)
+    assert result.exit_code == 0 and "Nodes copied from" in result.output
+    assert sorted(n.pk for n in load_group(name).nodes) == sorted(n.pk for n in nodes)
+
+
+def test_copy_into_a_non_empty_group_asks():
+    source, destination = Group(label=unique("src")).store(), Group(label=unique("dst")).store()
+    source.add_nodes(Int(1).store())
+    destination.add_nodes(Int(2).store())
+    refused = invoke("group", "copy", source.label, destination.label, input="n\n")
+    assert refused.exit_code == 1 and destination.count() == 1
+    accepted = invoke("group", "copy", source.label, destination.label, input="y\n")
+    assert accepted.exit_code == 0 and destination.count() == 2
+
+
+def test_move_nodes_and_all():
+    source, target = Group(label=unique("from")).store(), Group(label=unique("to")).store()
+    one, two = Int(1).store(), Int(2).store()
+    source.add_nodes([one, two])
+    result = invoke("group", "move-nodes", "-s", source.label, "-t", target.label, "-f", str(one.pk))
+    assert result.exit_code == 0, result.output
+    assert [n.pk for n in source.nodes] == [two.pk] and [n.pk for n in target.nodes] == [one.pk]
+    assert invoke("group", "move-nodes", "-s", source.label, "-t", target.label, "-a", "-f").exit_code == 0
+    assert source.is_empty and target.count() == 2
+
+
+def test_move_nodes_not_in_the_source_moves_nothing():
+    source, target = Group(label=unique("from")).store(), Group(label=unique("to")).store()
+    member, stranger = Int(1).store(), Int(2).store()
+    source.add_nodes(member)
+    result = invoke("group", "move-nodes", "-s", source.label, "-t", target.label, "-f", str(member.pk),
+                    str(stranger.pk))
+    assert result.exit_code == 1 and f"node(s) {stranger.pk} are not in" in error_line(result)
+    assert source.count() == 1 and target.is_empty
+
+
+def test_move_nodes_unknown_target_group():
+    source = Group(label=unique("from")).store()
+    result = invoke("group", "move-nodes", "-s", source.label, "-t", unique("ghost"), "-a", "-f")
+    assert result.exit_code == 2 and "no group found" in error_line(result)
