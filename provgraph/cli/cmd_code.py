@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from provgraph.cli.config_file import config_file_option
 from provgraph.cli.echo import print_table
 from provgraph.cli.params import load_cli_profile, provgraph_errors
 
@@ -38,7 +39,7 @@ def _common_options(func: Any) -> Any:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return config_file_option(func)
 
 
 def _required(value: Any, name: str, non_interactive: bool, **prompt_kwargs: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from provgraph.cli.config_file import config_file_option
 from provgraph.cli.echo import print_table
 from provgraph.cli.params import load_cli_profile, provgraph_errors
 
@@ -98,6 +99,7 @@ def _check_workdir(workdir: str) -> None:
 @click.option("--prepend-text", default="", help="Shell text put before every job's commands.")
 @click.option("--append-text", default="", help="Shell text put after every job's commands.")
 @click.option("-n", "--non-interactive", is_flag=True, help="Never prompt; use defaults for optional values.")
+@config_file_option
 @click.pass_context
 def setup(ctx: click.Context, label: str | None, hostname: str | None, description: str, transport: str | None,
           scheduler: str | None, work_dir: str | None, mpirun_command: str | None,
@@ -165,6 +167,7 @@ def _interactive_option(func: Any) -> Any:
 @click.option("--safe-interval", type=click.FloatRange(min=0),
               help="Minimum seconds between two connections opened [5].")
 @_interactive_option
+@config_file_option
 @click.pass_context
 def configure_ssh(ctx: click.Context, label: str, email: str | None, username: str | None, port: int | None,
                   key_filename: str | None, known_hosts: str | None, proxy_jump: str | None, timeout: float | None,
@@ -199,6 +202,7 @@ def _check_proxy_jump(spec: str) -> None:
 @click.option("--env", "environment", multiple=True, metavar="NAME=VALUE",
               help="Environment variable for every command (repeatable).")
 @_interactive_option
+@config_file_option
 @click.pass_context
 def configure_local(ctx: click.Context, label: str, email: str | None, safe_interval: float | None,
                     shell: str | None, environment: tuple[str, ...], non_interactive: bool) -> None:

@@ -132,3 +132,46 @@ def test_code_create_portable_missing_executable(tmp_path):
 def test_code_create_help_lists_verdi_names():
     result = invoke("code", "create", "--help")
     assert "core.code.installed" in result.output and "core.code.portable" in result.output
+
+
+def test_computer_setup_from_a_config_file(tmp_path):
+    label = unique("fromyaml")
+    config = tmp_path / "computer.yml"
+    config.write_text(f"label: {label}\nhostname: localhost\ntransport: core.local\nscheduler: core.direct\n"
+                      "work_dir: /tmp/{username}/pg\nmpiprocs_per_machine: 2\nnon_interactive: true\n")
+    result = invoke("computer", "setup", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    stored = Computer.get(label=label)
+    assert (stored.workdir, stored.default_mpiprocs_per_machine) == ("/tmp/{username}/pg", 2)
+
+
+def test_code_create_from_a_config_file_command_line_wins(tmp_path):
+    target = computer()
+    label = unique("yamlcode")
+    config = tmp_path / "code.yml"
+    config.write_text(f"label: {label}\ncomputer: {target.label}\nfilepath_executable: /bin/sh\n"
+                      "description: from yaml\n")
+    result = invoke("code", "create", "core.code.installed", "--config", str(config), "-n", "-X", "/bin/bash")
+    assert result.exit_code == 0, result.output
+    (stored,) = codes(label)
+    assert stored.filepath_executable == "/bin/bash" and stored.description == "from yaml"
+
+
+def test_config_file_unknown_key_and_not_a_mapping(tmp_path):
+    unknown = tmp_path / "bad.yml"
+    unknown.write_text("label: x\ncolour: blue\n")
+    result = invoke("code", "create", "core.code.installed", "--config", str(unknown), "-n")
+    assert result.exit_code == 2 and "'colour' is not an option of this command" in error_line(result)
+    listing = tmp_path / "list.yml"
+    listing.write_text("- a\n- b\n")
+    result = invoke("computer", "setup", "--config", str(listing))
+    assert result.exit_code == 2 and "must hold a YAML mapping" in error_line(result)
+
+
+def test_configure_core_ssh_from_a_config_file(tmp_path):
+    target = computer("core.ssh")
+    config = tmp_path / "ssh.yml"
+    config.write_text("username: carol\nport: 2022\nsafe_interval: 0\n")
+    result = invoke("computer", "configure", "core.ssh", target.label, "--config", str(config), "-n")
+    assert result.exit_code == 0, result.output
+    assert target.get_configuration() == {"username": "carol", "port": 2022, "safe_open_interval": 0.0}
