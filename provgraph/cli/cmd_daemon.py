@@ -82,3 +82,27 @@ def restart(ctx: click.Context, timeout: float | None) -> None:
     running = len(cmd_worker.running_workers(cmd_worker.workers_dir(profile.name)))
     _stop(ctx, timeout)
     _start(ctx, running or None, False)
+
+
+@daemon.command()
+@click.argument("number", required=False, default=1, type=click.IntRange(min=1))
+@click.pass_context
+def incr(ctx: click.Context, number: int) -> None:
+    """Add NUMBER workers [1] to the running ones."""
+    from provgraph.cli.config_options import option_value
+
+    profile = load_cli_profile(ctx)
+    running = cmd_worker.running_workers(cmd_worker.workers_dir(profile.name))
+    if not running:
+        raise click.ClickException("the daemon is not running: start it with `provgraph daemon start`")
+    ctx.invoke(cmd_worker.start, count=max(running) + 1 + number,
+               concurrency=option_value("daemon.worker_concurrency", profile.name),
+               loglevel=option_value("logging.provgraph_loglevel", profile.name))
+
+
+@daemon.command()
+@click.option("-n", "--lines", default=50, show_default=True, help="Last lines of each worker's log.")
+@click.pass_context
+def logshow(ctx: click.Context, lines: int) -> None:
+    """Print the end of every worker's log (provgraph prints and returns; it does not follow)."""
+    ctx.invoke(cmd_worker.logs, lines=lines)

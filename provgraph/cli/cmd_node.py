@@ -267,3 +267,70 @@ def repo_cat(ctx: click.Context, identifier: str, path: str) -> None:
         with repository.open(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 16), b""):
                 click.echo(chunk, nl=False)
+
+
+def _dict_command(kind: str) -> None:
+    """``node attributes|extras NODES``: print each node's attributes or extras (as verdi's)."""
+
+    @node.command(kind, help=f"Show the {kind} of one or more nodes.")
+    @click.argument("identifiers", nargs=-1, metavar="[NODES]...")
+    @click.option("-k", "--keys", multiple=True, help=f"Only these {kind} (repeatable).")
+    @click.option("-f", "--format", "fmt", type=click.Choice(["json+date", "yaml", "yaml_expanded"]),
+                  default="json+date", show_default=True, help="The format of the output.")
+    @click.option("-r", "--raw", is_flag=True, help="Print one mapping of pk to values for every node.")
+    @click.pass_context
+    def show_dict(ctx: click.Context, identifiers: tuple[str, ...], keys: tuple[str, ...], fmt: str,
+                  raw: bool) -> None:
+        load_cli_profile(ctx)
+        from provgraph.cli.cmd_data import _dump
+        from provgraph.cli.loaders import load_nodes
+
+        found = {}
+        for each in load_nodes(identifiers):
+            values = getattr(each.base, kind).all
+            found[each.pk] = {k: v for k, v in values.items() if not keys or k in keys}
+        if raw:
+            click.echo(_dump({str(pk): values for pk, values in found.items()}, fmt))
+            return
+        for pk, values in found.items():
+            click.echo(f"PK: {pk}")
+            click.echo(_dump(values, fmt))
+
+
+_dict_command("attributes")
+_dict_command("extras")
+
+
+def _field_command(field: str, short: str) -> None:
+    """``node label|description NODES [-L|-D TEXT]``: view or set one free-text field (as verdi's)."""
+    title = field.capitalize()
+
+    @node.command(field, help=f"View or set the {field} of one or more nodes.")
+    @click.argument("identifiers", nargs=-1, metavar="[NODES]...")
+    @click.option(short, f"--{field}", "value", help=f"Set this {field} on every node given.")
+    @click.option("-r", "--raw", is_flag=True, help=f"Only the {field}s, no table.")
+    @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+    @click.pass_context
+    def field_command(ctx: click.Context, identifiers: tuple[str, ...], value: str | None, raw: bool,
+                      force: bool) -> None:
+        load_cli_profile(ctx)
+        from provgraph.cli.loaders import load_nodes
+
+        nodes = load_nodes(identifiers)
+        if value is None:
+            if raw:
+                for each in nodes:
+                    click.echo(getattr(each, field))
+                return
+            print_table(["ID", title], [(each.pk, getattr(each, field)) for each in nodes])
+            return
+        if not force:
+            click.confirm(f"Set the {field} of {len(nodes)} node(s) to {value!r}?", abort=True)
+        with provgraph_errors():
+            for each in nodes:
+                setattr(each, field, value)
+        click.echo(f"Success: set {field} of {len(nodes)} node(s) to {value!r}")
+
+
+_field_command("label", "-L")
+_field_command("description", "-D")

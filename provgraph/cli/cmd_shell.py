@@ -1,6 +1,6 @@
 """``provgraph shell``: an interactive Python shell with the profile loaded and the ORM imported (as ``verdi shell``).
 
-IPython is used when it is installed (``pip install ipython``); without it the command says so
+IPython is used when it is installed (``pip install 'provgraph[shell]'``); without it the command says so
 and stops, unless ``--plain`` asks for the standard Python shell.
 """
 
@@ -27,7 +27,7 @@ def shell(ctx: click.Context, plain: bool, no_startup: bool) -> None:
     try:
         import IPython
     except ImportError:
-        raise click.ClickException("IPython is not installed: `pip install ipython`, "
+        raise click.ClickException("IPython is not installed: `pip install 'provgraph[shell]'` (or ipython), "
                                    "or use `provgraph shell --plain` for the standard Python shell") from None
     IPython.start_ipython(argv=["--no-banner"], user_ns=namespace)
 

@@ -63,8 +63,12 @@ def test_start_status_restart_stop(presto):
     status = _cli("daemon", "status")
     new_pids = _pids(status)
     assert len(new_pids) == 2 and not new_pids & old_pids
+    more = _cli("daemon", "incr")
+    assert more.exit_code == 0 and "started worker 2" in more.output and len(_pids(_cli("daemon", "status"))) == 3
+    logs = _cli("daemon", "logshow", "-n", "5")
+    assert logs.exit_code == 0 and logs.output.count("==> ") == 3
     stopped = _cli("daemon", "stop", "-t", "20")
-    assert stopped.exit_code == 0 and stopped.output.count("stopped worker") == 2
+    assert stopped.exit_code == 0 and stopped.output.count("stopped worker") == 3
     assert _cli("daemon", "status").exit_code == 3
 
 
@@ -83,3 +87,8 @@ def test_start_without_a_broker_is_a_clear_error(sqlite_profile, monkeypatch):
     monkeypatch.setenv("PROVGRAPH_HOME", str(home))
     result = _cli("-p", profile.name, "daemon", "start")
     assert result.exit_code == 1 and result.output.startswith("Error:") and "Traceback" not in result.output
+
+
+def test_incr_needs_a_running_daemon(presto):
+    result = _cli("daemon", "incr", "2")
+    assert result.exit_code == 1 and "the daemon is not running" in result.output

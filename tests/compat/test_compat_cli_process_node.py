@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from compat_cli_support import error_line, invoke, sqlite_cli  # noqa: F401 - sqlite_cli is a fixture
 
@@ -142,3 +144,37 @@ def test_graph_short_form_still_works(tree, tmp_path):
 def test_graph_help_lists_generate():
     result = invoke("node", "graph", "--help")
     assert result.exit_code == 0 and "generate" in result.output
+
+
+def test_node_attributes_and_keys(tree):
+    result = invoke("node", "attributes", str(tree["add"].pk), "-k", "process_state", "-k", "exit_status")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"PK: {tree['add'].pk}\n")
+    assert json.loads(result.output.split("\n", 1)[1]) == {"process_state": "finished", "exit_status": 0}
+
+
+def test_node_extras_raw(tree):
+    tree["x"].base.extras.set("tag", "mine")
+    result = invoke("node", "extras", str(tree["x"].pk), "-r")
+    assert result.exit_code == 0 and json.loads(result.output) == {str(tree["x"].pk): {"tag": "mine"}}
+
+
+def test_node_label_view_and_set(tree):
+    pk = str(tree["sum"].pk)
+    result = invoke("node", "label", pk, "-L", "the sum", "-f")
+    assert result.exit_code == 0 and "Success" in result.output
+    assert invoke("node", "label", pk, "-r").output.strip() == "the sum"
+    refused = invoke("node", "label", pk, "-L", "other", input="n\n")
+    assert refused.exit_code == 1 and invoke("node", "label", pk, "-r").output.strip() == "the sum"
+
+
+def test_node_description_table(tree):
+    pk = str(tree["x"].pk)
+    invoke("node", "description", pk, "-D", "an input", "-f")
+    result = invoke("node", "description", pk)
+    assert result.exit_code == 0 and "an input" in result.output and "Description" in result.output
+
+
+def test_node_attributes_unknown_node():
+    result = invoke("node", "attributes", "654321098")
+    assert result.exit_code == 2 and "no node found" in error_line(result)
