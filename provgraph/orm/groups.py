@@ -261,8 +261,12 @@ class Group:
     def user(self) -> Any:
         """The owner, a :class:`~provgraph.orm.User`."""
         from provgraph.orm.computers import User
+        from provgraph.storage.entities import UserRecord
 
-        return User(get_backend().users.get_or_create(self._record.user))
+        try:
+            return User(get_backend().users.get(self._record.user))
+        except NotExistent:  # recorded before any user record was written: nothing is written on a read
+            return User(UserRecord(self._record.user))
 
     @property
     def is_stored(self) -> bool:
