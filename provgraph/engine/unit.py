@@ -100,6 +100,20 @@ class UnitOfWork:
         """A node of this unit by uuid (the live object), or None."""
         return self.nodes.get(uuid)
 
+    def flush(self) -> None:
+        """Store the nodes and links buffered so far at once, ahead of the commit (one transaction).
+
+        A process function calls this when its inputs are still unstored, so that they have
+        their pks when its body runs (as in AiiDA). Bookkeeping of the flushed process nodes and
+        everything buffered later is written by the commit as usual.
+
+        :raises LinkRuleError: when a link breaks a provenance rule (nothing is written)
+        """
+        if self.nodes or self.links:
+            OrmCommitter._store_graph(self)
+            self.nodes.clear()
+            self.links.clear()
+
     def absorb(self, other: UnitOfWork) -> None:
         """Take over everything of ``other`` (a nested unit joining its caller's)."""
         for node in other.nodes.values():

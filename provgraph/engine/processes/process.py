@@ -11,7 +11,9 @@ input links (plus the ``non_db_inputs`` attribute), the rest from the checkpoint
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provgraph.common.json import clean_value
@@ -35,6 +37,21 @@ if TYPE_CHECKING:
 
 #: the link label of a CALL link when the caller gives none (as in AiiDA)
 DEFAULT_CALL_LABEL = "CALL"
+
+#: where processes that except in this context leave their exception, by node uuid (see
+#: :func:`collecting_exceptions`), so that ``run()`` can raise the user's own exception again
+_EXCEPTIONS: ContextVar[dict[str, BaseException] | None] = ContextVar("provgraph_exceptions", default=None)
+
+
+@contextmanager
+def collecting_exceptions() -> Iterator[dict[str, BaseException]]:
+    """Collect the exceptions of the processes that except in the block, by node uuid."""
+    found: dict[str, BaseException] = {}
+    token = _EXCEPTIONS.set(found)
+    try:
+        yield found
+    finally:
+        _EXCEPTIONS.reset(token)
 
 
 class _ClassProperty:
@@ -106,6 +123,7 @@ class Process:
         self._state = node.process_state
         self._exit: tuple[int | None, str | None] | None = None
         self._traceback: str | None = None
+        self._traceback_logged = False
         self._outputs: dict[str, Node | str] = {}
         self._work: UnitOfWork | None = None
         self._classes: dict[str, type] | None = None
@@ -235,7 +253,11 @@ class Process:
     def _except(self, exc: BaseException) -> None:
         """End with an exception: the traceback goes to the node's ``exception`` attribute."""
         self.exception = exc
+        sink = _EXCEPTIONS.get()
+        if sink is not None:
+            sink[self.node.uuid] = exc
         self._traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self._traceback_logged = False
         self._exit = (None, f"{type(exc).__name__}: {exc}")
         self._state = ProcessState.EXCEPTED
 
@@ -257,6 +279,9 @@ class Process:
             values.update(exit_status=self._exit[0], exit_message=self._exit[1])
         if self._traceback is not None:
             values["exception"] = self._traceback
+            if not self._traceback_logged:  # as in AiiDA, the traceback is also in the process report
+                work.log(self.node, "REPORT", self._traceback, f"provgraph.engine.{self.label()}")
+                self._traceback_logged = True
         if terminal:
             values["sealed"] = True
         return values
@@ -357,7 +382,7 @@ class Process:
                         namespace: str | None = None) -> AttributeDict:
         """The outputs of a finished child ``node`` for the ports exposed from ``process_class``."""
         names = self.spec().exposed("outputs", process_class, namespace)
-        produced = unflatten(node.outputs)
+        produced = unflatten(output_links(node))
         picked = {name: produced[name] for name in names if name in produced}
         for part in reversed(namespace.split(".") if namespace else []):
             picked = {part: picked}
@@ -366,5 +391,11 @@ class Process:
 
 def outputs_of(node: ProcessNode) -> AttributeDict:
     """The outputs of a process node, nested by namespace."""
-    return to_attribute_dict(unflatten(node.outputs))
+    return to_attribute_dict(unflatten(output_links(node)))
+
+
+def output_links(node: ProcessNode) -> dict[str, Node]:
+    """The output nodes of a process node by (flat) link label, read from its CREATE/RETURN links."""
+    links = node.base.links.get_outgoing(link_type=(LinkType.CREATE, LinkType.RETURN))
+    return {t.link_label: t.node for t in links}
 

@@ -47,6 +47,16 @@ def append_(node: ProcessNode) -> Appended:
     return Appended(node)
 
 
+def outline_names(outline: Any) -> list[str]:
+    """The plain names of the methods an outline calls (steps and conditions)."""
+    return [entry.partition(":")[2].rpartition(".")[2] for entry in outline.signature() if ":" in entry]
+
+
+def _engine_names() -> set[str]:
+    """Names a WorkChain subclass cannot use for an outline method: the engine's own."""
+    return set(dir(WorkChain)) | {"node", "inputs", "ctx", "exception", "result"}
+
+
 class WorkChain(Process):
     """A workflow of steps declared with ``spec.outline(...)`` (see the module docstring)."""
 
@@ -54,8 +64,15 @@ class WorkChain(Process):
 
     @classmethod
     def _check_spec(cls, spec: ProcessSpec) -> None:
-        if spec.get_outline() is None:
+        outline = spec.get_outline()
+        if outline is None:
             raise ValidationError(f"WorkChain {cls.__name__} declares no outline: call spec.outline(...) in define")
+        taken = sorted({name for name in outline_names(outline) if name in _engine_names()})
+        if taken:
+            raise ValidationError(
+                f"WorkChain {cls.__name__}: outline step or condition name(s) {', '.join(taken)} are taken by the "
+                f"engine (methods or attributes of WorkChain); rename the method(s), e.g. to run_{taken[0]}"
+            )
 
     @classmethod
     def outline_fingerprint(cls) -> str:
