@@ -370,23 +370,37 @@ class Process:
         else:
             raise EngineError("report() outside a step needs a stored process node")
 
-    def exposed_inputs(self, process_class: type[Process], namespace: str | None = None) -> AttributeDict:
-        """The inputs this process got for the ports it exposed from ``process_class`` (ready to pass on)."""
-        names = self.spec().exposed("inputs", process_class, namespace)
-        source: Mapping[str, Any] = self.inputs
-        for part in (namespace.split(".") if namespace else []):
-            source = source.get(part, {})
-        return AttributeDict({name: source[name] for name in names if name in source})
+    def exposed_inputs(self, process_class: type[Process], namespace: str | None = None,
+                       agglomerate: bool = True) -> AttributeDict:
+        """The inputs this process got for the ports it exposed from ``process_class`` (ready to pass on).
+
+        :param agglomerate: also gather the inputs exposed from it in the parent namespaces of
+            ``namespace``; those of lower-lying namespaces win (as in AiiDA)
+        """
+        gathered: dict[str, Any] = {}
+        for level, names in self.spec().exposed_levels("inputs", process_class, namespace, agglomerate):
+            source: Any = self.inputs
+            for part in (level.split(".") if level else []):
+                source = source.get(part, {}) if isinstance(source, Mapping) else {}
+            gathered.update({name: source[name] for name in names if name in source})
+        return AttributeDict(gathered)
 
     def exposed_outputs(self, node: ProcessNode, process_class: type[Process],
-                        namespace: str | None = None) -> AttributeDict:
-        """The outputs of a finished child ``node`` for the ports exposed from ``process_class``."""
-        names = self.spec().exposed("outputs", process_class, namespace)
+                        namespace: str | None = None, agglomerate: bool = True) -> AttributeDict:
+        """The outputs of a finished child ``node`` for the ports exposed from ``process_class``,
+        placed in the namespace where each was exposed (the lowest one with ``agglomerate``), ready for
+        ``self.out_many``."""
         produced = unflatten(output_links(node))
-        picked = {name: produced[name] for name in names if name in produced}
-        for part in reversed(namespace.split(".") if namespace else []):
-            picked = {part: picked}
-        return to_attribute_dict(picked)
+        placed: dict[str, str | None] = {}
+        for level, names in self.spec().exposed_levels("outputs", process_class, namespace, agglomerate):
+            placed.update({name: level for name in names if name in produced})
+        result: dict[str, Any] = {}
+        for name, level in placed.items():
+            target = result
+            for part in (level.split(".") if level else []):
+                target = target.setdefault(part, {})
+            target[name] = produced[name]
+        return to_attribute_dict(result)
 
 
 def outputs_of(node: ProcessNode) -> AttributeDict:

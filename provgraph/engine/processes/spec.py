@@ -31,16 +31,29 @@ class ProcessSpec:
 
     def input(self, name: str, valid_type: type | Sequence[type] | None = None, default: Any = UNSPECIFIED,
               required: bool = True, validator: Callable[..., str | None] | None = None,
-              help: str | None = None, non_db: bool = False) -> None:  # noqa: A002
-        """Declare an input port; ``name`` may be dotted (``relax.x``) to place it in a namespace."""
-        port = Port(name.rpartition(".")[2], valid_type, default, required, validator, help, non_db)
+              help: str | None = None, non_db: bool = False,  # noqa: A002
+              serializer: Callable[[Any], Any] | None = None) -> None:
+        """Declare an input port; ``name`` may be dotted (``relax.x``) to place it in a namespace.
+
+        :param serializer: turns a plain value into a node (e.g. ``to_aiida_type``); plain ``int``,
+            ``float``, ``str``, ``bool``, ``dict`` and ``list`` values are wrapped even without one
+        """
+        port = Port(name.rpartition(".")[2], valid_type, default, required, validator, help, non_db, serializer)
         self.inputs.add(name, port)
 
     def input_namespace(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
                         validator: Callable[..., str | None] | None = None, help: str | None = None,  # noqa: A002
-                        non_db: bool = False) -> PortNamespace:
-        """Declare (or update) an input namespace; return it."""
-        return _declare_namespace(self.inputs, name, dynamic, valid_type, validator, help, non_db)
+                        non_db: bool = False, required: bool = True, populate_defaults: bool = True
+                        ) -> PortNamespace:
+        """Declare (or update) an input namespace; return it.
+
+        :param required: when False, a namespace given no value is left out without asking for its
+            required ports
+        :param populate_defaults: accepted for AiiDA compatibility; defaults are always filled in
+        """
+        namespace = _declare_namespace(self.inputs, name, dynamic, valid_type, validator, help, non_db)
+        namespace.required = required
+        return namespace
 
     def output(self, name: str, valid_type: type | Sequence[type] | None = None, required: bool = True,
                help: str | None = None) -> None:  # noqa: A002
@@ -48,9 +61,14 @@ class ProcessSpec:
         self.outputs.add(name, Port(name.rpartition(".")[2], valid_type, required=required, help=help))
 
     def output_namespace(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
-                         help: str | None = None) -> PortNamespace:  # noqa: A002
-        """Declare (or update) an output namespace; return it."""
-        return _declare_namespace(self.outputs, name, dynamic, valid_type, None, help, False)
+                         help: str | None = None, required: bool = True) -> PortNamespace:  # noqa: A002
+        """Declare (or update) an output namespace; return it.
+
+        :param required: when False, the required outputs inside it may be missing at the end
+        """
+        namespace = _declare_namespace(self.outputs, name, dynamic, valid_type, None, help, False)
+        namespace.required = required
+        return namespace
 
     def exit_code(self, status: int, label: str, message: str, invalidates_cache: bool = False) -> None:
         """Declare an exit code reachable as ``self.exit_codes.<label>``."""
@@ -97,6 +115,28 @@ class ProcessSpec:
         if key not in self._exposed:
             raise ValidationError(f"no {direction} of {process_class.__name__} exposed in namespace {namespace!r}")
         return self._exposed[key]
+
+    def exposed_levels(self, direction: str, process_class: type, namespace: str | None,
+                       agglomerate: bool = True) -> list[tuple[str | None, list[str]]]:
+        """The (namespace, exposed port names) of ``process_class`` to gather for ``namespace``.
+
+        With ``agglomerate`` the parent namespaces count too, outermost first (as in AiiDA: ports of
+        lower-lying namespaces take precedence when the caller merges them in this order).
+
+        :raises ValidationError: when the namespace does not exist, or nothing was exposed from the class there
+        """
+        levels: list[str | None] = [namespace]
+        if agglomerate:
+            parts = namespace.split(".") if namespace else []
+            levels = [None] + [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+        if namespace and not isinstance(getattr(self, direction).get(namespace), PortNamespace):
+            raise ValidationError(f"this process has no {direction} namespace {namespace!r}")
+        found = [(level, self._exposed[(direction, level, process_class)]) for level in levels
+                 if (direction, level, process_class) in self._exposed]
+        if not found:
+            raise ValidationError(f"no {direction} of {process_class.__name__} exposed in namespace {namespace!r}"
+                                  + (" or its parents" if agglomerate and namespace else ""))
+        return found
 
     def outline(self, *instructions: Any) -> None:
         """Declare the WorkChain outline: steps, ``if_``, ``while_`` and ``return_``."""

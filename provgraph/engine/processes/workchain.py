@@ -54,7 +54,7 @@ def outline_names(outline: Any) -> list[str]:
 
 def _engine_names() -> set[str]:
     """Names a WorkChain subclass cannot use for an outline method: the engine's own."""
-    return set(dir(WorkChain)) | {"node", "inputs", "ctx", "exception", "result"}
+    return set(dir(WorkChain)) | {"node", "inputs", "ctx", "exception"}
 
 
 class WorkChain(Process):
