@@ -40,3 +40,9 @@ def reports(node) -> list[str]:
     from provgraph.orm.backend import get_backend
 
     return [log.message for log in get_backend().logs.for_node(node.pk)]
+
+
+@pytest.fixture
+def driven(sqlite_engine):
+    """The pks the test's submitter was handed, in order."""
+    return sqlite_engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import workchains_for_compat as wc
-from process_support import sqlite_engine  # noqa: F401 - autouse fixture
+from process_support import driven, sqlite_engine  # noqa: F401 - fixtures
 
 from provgraph.engine import ProcessBuilder, run, run_get_node, run_get_pk, submit
 from provgraph.engine.exceptions import ProcessNotImportable
@@ -116,14 +116,14 @@ def test_run_not_a_process():
 # --- submit -----------------------------------------------------------------------------------------------
 
 
-def test_submit_returns_node(sqlite_engine):
+def test_submit_returns_node(driven):  # noqa: F811
     node = submit(wc.AddWorkChain, x=Int(1), y=Int(2))
-    assert isinstance(node, WorkChainNode) and node.pk in sqlite_engine
+    assert isinstance(node, WorkChainNode) and node.pk in driven
 
 
-def test_submit_positional_inputs(sqlite_engine):
+def test_submit_positional_inputs(driven):  # noqa: F811
     node = submit(wc.AddWorkChain, {"x": Int(1), "y": Int(2)})
-    assert load_node(node.pk).is_finished_ok
+    assert load_node(node.pk).is_finished_ok and driven == [node.pk]
 
 
 def test_submit_dict_and_keywords():

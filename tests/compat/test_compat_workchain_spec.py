@@ -1,0 +1,376 @@
+"""WorkChain specs as in AiiDA 2.x: exposed inputs/outputs, namespaces, serializers, exit codes, outline."""
+
+from __future__ import annotations
+
+import pytest
+import workchains_for_compat as wc
+from process_support import reports, sqlite_engine  # noqa: F401 - autouse fixture
+
+from provgraph.engine import ExitCode, WorkChain, run, run_get_node
+from provgraph.engine.processes.ports import PortNamespace
+from provgraph.exceptions import ValidationError
+from provgraph.orm import Bool, Dict, Float, Int, Str, to_aiida_type, to_provgraph_type
+
+# --- serializer / to_aiida_type ------------------------------------------------------------------------
+
+
+def test_to_aiida_type_is_to_provgraph_type():
+    assert to_aiida_type is to_provgraph_type
+
+
+@pytest.mark.parametrize(("value", "cls"), [(1, Int), (1.5, Float), ("a", Str), (True, Bool), ({"k": 1}, Dict)])
+def test_to_aiida_type_converts(value, cls):
+    node = to_aiida_type(value)
+    assert type(node) is cls
+
+
+def test_to_aiida_type_list():
+    from provgraph.orm import List
+
+    assert isinstance(to_aiida_type([1, 2]), List)
+
+
+def test_to_aiida_type_node_unchanged():
+    node = Int(3)
+    assert to_aiida_type(node) is node
+
+
+def test_to_aiida_type_unknown_type():
+    with pytest.raises(ValidationError, match="no serializer"):
+        to_aiida_type(object())
+
+
+def test_to_aiida_type_register_new_type():
+    class Celsius(float):
+        pass
+
+    @to_provgraph_type.register(Celsius)
+    def _(value):
+        return Float(float(value) + 273.15)
+
+    assert to_aiida_type(Celsius(0.0)).value == pytest.approx(273.15)
+
+
+def test_serializer_converts_plain_values():
+    outputs = run(wc.SerializedWorkChain, number=4, flag=True, words="hi", params={"a": 1})
+    assert outputs["result"].value == 8
+
+
+def test_serializer_keeps_nodes():
+    assert run(wc.SerializedWorkChain, number=Int(5))["result"].value == 10
+
+
+def test_serializer_then_type_check():
+    with pytest.raises(ValidationError, match="takes Int"):
+        run(wc.SerializedWorkChain, number=2.5)
+
+
+def test_serializer_in_builder():
+    builder = wc.SerializedWorkChain.get_builder()
+    builder.number = 3
+    assert isinstance(builder.number, Int)
+
+
+def test_serializer_stored_on_port():
+    assert wc.SerializedWorkChain.spec().inputs["number"].serializer is to_aiida_type
+
+
+def test_serializer_must_be_callable():
+    class Bad(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input("x", serializer="nope")
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    with pytest.raises(ValidationError, match="callable"):
+        Bad.spec()
+
+
+# --- input namespaces ----------------------------------------------------------------------------------
+
+
+def test_optional_namespace_may_be_left_out():
+    assert run(wc.NamespacedWorkChain, x=Int(1))["result"].value == 1
+
+
+def test_optional_namespace_given_is_validated():
+    with pytest.raises(ValidationError, match="inputs.extra.a"):
+        run(wc.NamespacedWorkChain, x=Int(1), extra={"b": Int(1)})
+
+
+def test_optional_namespace_given_with_defaults():
+    assert run(wc.NamespacedWorkChain, x=Int(1), extra={"a": Int(2)})["result"].value == 8
+
+
+def test_namespace_required_flag():
+    spec = wc.NamespacedWorkChain.spec()
+    assert spec.inputs["extra"].required is False and spec.inputs["extra"].help == "optional extras"
+
+
+def test_required_namespace_asks_for_its_ports():
+    class Strict(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input_namespace("sub")
+            spec.input("sub.a", valid_type=Int)
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    with pytest.raises(ValidationError, match="inputs.sub.a"):
+        run(Strict)
+
+
+def test_dynamic_namespace_takes_any_key():
+    outputs = run(wc.NamespacedWorkChain, x=Int(1), free={"p": Int(2), "q": Int(3)})
+    assert {key: node.value for key, node in outputs["free_doubled"].items()} == {"p": 4, "q": 6}
+
+
+def test_dynamic_namespace_checks_type():
+    with pytest.raises(ValidationError, match="inputs.free.p"):
+        run(wc.NamespacedWorkChain, x=Int(1), free={"p": Str("no")})
+
+
+def test_dynamic_namespace_is_port_namespace():
+    free = wc.NamespacedWorkChain.spec().inputs["free"]
+    assert isinstance(free, PortNamespace) and free.dynamic
+
+
+def test_namespaced_input_links_use_double_underscore():
+    _, node = run_get_node(wc.NamespacedWorkChain, x=Int(1), extra={"a": Int(2)}, free={"p": Int(1)})
+    labels = sorted(t.link_label for t in node.base.links.get_incoming())
+    assert labels == ["extra__a", "extra__b", "free__p", "x"]
+
+
+def test_optional_output_namespace_may_stay_empty():
+    _, node = run_get_node(wc.NamespacedWorkChain, x=Int(1))
+    assert node.is_finished_ok
+
+
+# --- exposed inputs and outputs ---------------------------------------------------------------------
+
+
+def test_expose_inputs_copies_ports():
+    inputs = wc.ExposingWorkChain.spec().inputs
+    assert "x" in inputs and "y" not in inputs
+    assert set(inputs["inner"].ports) >= {"y", "offset"} and "x" not in inputs["inner"].ports
+    assert set(inputs["inner"]["deeper"].ports) >= {"x", "y", "offset"}
+
+
+def test_exposed_port_keeps_help():
+    assert wc.ExposingWorkChain.spec().inputs["x"].help == "left"
+
+
+def test_exposed_inputs_agglomerate_and_lower_wins():
+    outputs, node = run_get_node(wc.ExposingWorkChain, x=Int(1), inner={"y": Int(2), "deeper": {"x": Int(10),
+                                                                                                "y": Int(20)}})
+    messages = reports(node)
+    assert "agglomerated: ['x', 'y'] x=1" in messages
+    assert "deeper: ['x', 'y'] x=10 y=20" in messages
+    assert "inner only: ['y']" in messages
+    assert outputs["sum"].value == 3
+
+
+def test_exposed_outputs_placed_by_namespace():
+    outputs = run(wc.ExposingWorkChain, x=Int(1), inner={"y": Int(2), "deeper": {"x": Int(1), "y": Int(1)}})
+    assert outputs["sum"].value == 3 and outputs["child"]["sum"].value == 3
+    assert outputs["sum"].uuid == outputs["child"]["sum"].uuid
+
+
+def test_exposed_inputs_of_class_never_exposed():
+    class Other(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.outline(cls.go)
+
+        def go(self):
+            self.exposed_inputs(wc.AddWorkChain)
+
+    with pytest.raises(ValidationError, match="no inputs of AddWorkChain exposed"):
+        run(Other)
+
+
+def test_exposed_inputs_unknown_namespace():
+    class Other(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.expose_inputs(wc.AddWorkChain, namespace="a")
+            spec.outline(cls.go)
+
+        def go(self):
+            self.exposed_inputs(wc.AddWorkChain, namespace="zzz")
+
+    with pytest.raises(ValidationError, match="no inputs namespace 'zzz'"):
+        run(Other, a={"x": 1, "y": 2})
+
+
+def test_expose_inputs_include_and_exclude_together_refused():
+    class Other(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.expose_inputs(wc.AddWorkChain, include=["x"], exclude=["y"])
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    with pytest.raises(ValidationError, match="exclude or include"):
+        Other.spec()
+
+
+def test_expose_inputs_name_clash_refused():
+    class Other(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input("x", valid_type=Int)
+            spec.expose_inputs(wc.AddWorkChain)
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    with pytest.raises(ValidationError, match="name is taken"):
+        Other.spec()
+
+
+def test_exposed_namespace_carries_metadata():
+    inputs = wc.ExposingWorkChain.spec().inputs
+    assert "metadata" in inputs["inner"].ports
+
+
+# --- exit codes and outline --------------------------------------------------------------------------------
+
+
+def test_exit_code_by_label():
+    code = wc.FailingWorkChain.exit_codes.ERROR_TOO_BIG
+    assert code.status == 401 and code.label == "ERROR_TOO_BIG"
+
+
+def test_exit_code_format():
+    _, node = run_get_node(wc.FailingWorkChain, x=Int(11))
+    assert node.exit_status == 401 and node.exit_message == "x is too big: 11" and node.is_failed
+
+
+def test_exit_code_not_hit():
+    _, node = run_get_node(wc.FailingWorkChain, x=Int(1))
+    assert node.is_finished_ok and node.exit_code is None or node.exit_status == 0
+
+
+def test_plain_exit_code_from_step():
+    _, node = run_get_node(wc.ExitCodeWorkChain)
+    assert node.exit_status == 333 and node.exit_message == "plain code"
+
+
+def test_exit_code_object_fields():
+    code = ExitCode(400, "msg", "LABEL")
+    assert (code.status, code.message, code.label) == (400, "msg", "LABEL")
+
+
+def test_while_append_and_if_else():
+    outputs, node = run_get_node(wc.LoopWorkChain, n=Int(3))
+    assert outputs["total"].value == 1 + 2 + 3 and outputs["parity"].value == "odd"
+    assert len(node.called) == 3 + 2
+
+
+def test_if_branch_even():
+    assert run(wc.LoopWorkChain, n=Int(2))["parity"].value == "even"
+
+
+def test_while_never_entered():
+    assert run(wc.LoopWorkChain, n=Int(0))["total"].value == 0
+
+
+def test_missing_outline_refused():
+    class NoOutline(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+
+    with pytest.raises(ValidationError, match="no outline"):
+        NoOutline.spec()
+
+
+@pytest.mark.parametrize("name", ["submit", "report", "out", "to_context", "exposed_inputs", "ctx", "inputs",
+                                  "node", "spec", "checkpoint", "step"])
+def test_outline_step_named_like_engine_method_refused(name):
+    def step(self):
+        return None
+
+    step.__name__ = step.__qualname__ = name
+    namespace = {"define": classmethod(lambda cls, spec: (WorkChain.define.__func__(cls, spec),
+                                                          spec.outline(step)))}
+    colliding = type("Colliding", (WorkChain,), namespace)
+    with pytest.raises(ValidationError, match=f"{name}.*taken by the engine"):
+        colliding.spec()
+
+
+def test_outline_condition_named_like_engine_method_refused():
+    class Colliding(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    def is_terminated(self):
+        return False
+
+    from provgraph.engine import while_
+
+    Colliding.define = classmethod(lambda cls, spec: (WorkChain.define.__func__(cls, spec),
+                                                      spec.outline(while_(is_terminated)(cls.go))))
+    with pytest.raises(ValidationError, match="is_terminated"):
+        Colliding.spec()
+
+
+def test_colliding_workchain_stores_nothing_when_run():
+    from provgraph.orm import QueryBuilder, WorkChainNode
+
+    class Report(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.outline(cls.report)
+
+    before = QueryBuilder().append(WorkChainNode).count()
+    with pytest.raises(ValidationError, match="report"):
+        run(Report)
+    assert QueryBuilder().append(WorkChainNode).count() == before
+
+
+def test_spec_input_help_and_valid_type():
+    port = wc.AddWorkChain.spec().inputs["x"]
+    assert port.help == "left" and port.valid_type == (Int,)
+
+
+def test_get_builder_restart():
+    _, node = run_get_node(wc.AddWorkChain, x=Int(1), y=Int(2), offset=Int(3))
+    builder = node.get_builder_restart()
+    assert builder.process_class is wc.AddWorkChain
+    assert builder.x.value == 1 and builder.offset.value == 3
+    builder.y = Int(100)
+    assert run(builder)["sum"].value == 104
+
+
+def test_get_builder_restart_nested():
+    _, node = run_get_node(wc.NamespacedWorkChain, x=Int(1), extra={"a": Int(2)})
+    builder = node.get_builder_restart()
+    assert builder.extra.a.value == 2 and builder.extra.b.value == 5
+
+
+def test_get_builder_restart_of_function():
+    _, node = wc.add.run_get_node(Int(1), Int(2))
+    builder = node.get_builder_restart()
+    assert run(builder).value == 3
