@@ -29,9 +29,13 @@ from provgraph.engine.processes import (
     while_,
     workfunction,
 )
+from provgraph.engine.processes.calcjobs import CalcJob
+from provgraph.engine.processes.workchain import assign_
+from provgraph.engine.state import ProcessState
 from provgraph.engine.step import StepAction, StepResult, advance
 
 __all__ = [
+    "CalcJob", "ProcessState", "assign_",
     "ExitCode", "Process", "ProcessBuilder", "ProcessSpec", "StepAction", "StepResult", "ToContext", "WorkChain",
     "advance", "append_", "calcfunction", "if_", "kill", "pause", "play", "return_", "run", "run_get_node",
     "run_get_pk", "set_submitter", "submit", "while_", "workfunction",

@@ -17,8 +17,8 @@ from typing import Any
 from provgraph.engine.processes.calcjobs import CalcInfo, CalcJob, CodeInfo, Parser
 from provgraph.engine.processes.exit_code import ExitCode
 from provgraph.engine.processes.spec import ProcessSpec
-from provgraph.exceptions import NotExistent
 from provgraph.engine.processes.workchain import ToContext, WorkChain
+from provgraph.exceptions import NotExistent
 from provgraph.orm.nodes.data.code import AbstractCode
 from provgraph.orm.nodes.data.numeric import Int
 

@@ -57,6 +57,11 @@ def _engine_names() -> set[str]:
     return set(dir(WorkChain)) | {"node", "inputs", "ctx", "exception"}
 
 
+def assign_(node: ProcessNode) -> ProcessNode:
+    """In ``ToContext``, set the child's node in the context (the default; AiiDA's explicit form)."""
+    return node
+
+
 class WorkChain(Process):
     """A workflow of steps declared with ``spec.outline(...)`` (see the module docstring)."""
 
