@@ -1,7 +1,8 @@
 """Launching processes: ``run()`` in this interpreter, ``submit()`` to the workers.
 
-- ``run(process, **inputs)`` blocks and returns the outputs; ``run.get_node(...)`` also
-  returns the node. A WorkChain is stored first and then driven by the very
+- ``run(process, **inputs)`` (or ``run(process, inputs_dict)``) blocks and returns the outputs;
+  ``run_get_node``/``run_get_pk`` also return the node or its pk. A process that excepts raises
+  its own exception again, as in AiiDA. A WorkChain is stored first and then driven by the very
   :func:`~provgraph.engine.step.advance` the workers use, one committed step at a time;
   the children it submits are driven in this interpreter too. Function processes, and
   any process run from inside another one's step, run inline: they join the caller's
@@ -100,7 +101,8 @@ def run_get_node(process: Any, *args: Any, **inputs: Any) -> ResultAndNode:
     """Run a process here and now; return its outputs (nested by namespace) and its node.
 
     :raises ValidationError: when the inputs do not fit the spec (nothing is stored)
-    :raises ProcessExcepted: when a stored WorkChain excepted (its traceback in the message)
+    :raises Exception: the process's own exception when it excepted (as in AiiDA; the node is
+        stored as excepted first); :class:`ProcessExcepted` only when that exception is not at hand
     :raises ProcessKilled: when it was killed
     """
     process_class, inputs = resolve(process, args, inputs)
@@ -262,7 +264,7 @@ class Runner:
     def run(self, process_class: type[Process], inputs: Mapping[str, Any]) -> tuple[AttributeDict, ProcessNode]:
         """Store the process, drive it to its end, return its outputs and node.
 
-        :raises ProcessExcepted: when it excepted
+        :raises Exception: the process's own exception when it excepted (ProcessExcepted if not at hand)
         :raises ProcessKilled: when it was killed
         """
         _register(process_class, self.classes)

@@ -255,3 +255,26 @@ def test_builder_metadata():
     builder.metadata.label = "from builder"
     _, node = run_get_node(builder)
     assert node.label == "from builder"
+
+
+def test_self_submit_with_inputs_dict():
+    assert run(wc.SubmitDictWorkChain)["sum"].value == 5
+
+
+def test_assign_in_to_context():
+    from provgraph.engine import ToContext, WorkChain, assign_
+
+    class Assigning(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.outline(cls.launch, cls.collect)
+            spec.output("sum", valid_type=Int)
+
+        def launch(self):
+            return ToContext(child=assign_(self.submit(wc.AddWorkChain, x=Int(1), y=Int(1))))
+
+        def collect(self):
+            self.out("sum", self.ctx.child.base.links.get_outgoing(link_label_filter="sum").one().node)
+
+    assert run(Assigning)["sum"].value == 2

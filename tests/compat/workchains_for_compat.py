@@ -281,3 +281,42 @@ class ParentOfBrokenHookWorkChain(WorkChain):
 
     def inspect(self):
         self.out("child_excepted", as_bool(Bool(self.ctx.child.is_excepted)))
+
+
+@calcfunction
+def pk_of(x):
+    return Int(x.pk)
+
+
+class UnstoredInputsWorkChain(WorkChain):
+    """A step passing new (unstored) values to calcfunctions, one feeding the next."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.outline(cls.compute)
+        spec.output("first", valid_type=Int)
+        spec.output("first_pk", valid_type=Int)
+        spec.output("new_pk", valid_type=Int)
+
+    def compute(self):
+        first = add(Int(20), Int(22))
+        self.out("first", first)
+        self.out("first_pk", pk_of(first))
+        self.out("new_pk", pk_of(Int(7)))
+
+
+class SubmitDictWorkChain(WorkChain):
+    """Submits its child with a positional inputs dict, as AiiDA's ``self.submit(Cls, inputs)``."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.outline(cls.launch, cls.collect)
+        spec.output("sum", valid_type=Int)
+
+    def launch(self):
+        return ToContext(child=self.submit(AddWorkChain, {"x": Int(2)}, y=Int(3)))
+
+    def collect(self):
+        self.out("sum", self.ctx.child.base.links.get_outgoing(link_label_filter="sum").one().node)

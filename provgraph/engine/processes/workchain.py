@@ -165,11 +165,14 @@ class WorkChain(Process):
 
     # -- children --------------------------------------------------------------------------------
 
-    def submit(self, process: Any, **inputs: Any) -> ProcessNode:
-        """Create a child process (it runs once this step committed); return its node to await it."""
+    def submit(self, process: Any, inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> ProcessNode:
+        """Create a child process (it runs once this step committed); return its node to await it.
+
+        Inputs come as one dict, as keywords, or both (as in AiiDA).
+        """
         from provgraph.engine.launch import create_child
 
-        node = create_child(self, process, inputs)
+        node = create_child(self, process, {**(inputs or {}), **kwargs})
         self._known[node.uuid] = node
         return node
 
