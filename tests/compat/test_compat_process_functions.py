@@ -500,7 +500,7 @@ def test_non_data_annotation_is_ignored():
 
 def test_docstring_param_becomes_help():
     inputs = add_typed.spec().inputs
-    assert inputs["x"].help == "the first summand, written over two lines"
+    assert inputs["x"].help == "the first summand,\nwritten over two lines"
     assert inputs["y"].help == "the second summand"
 
 

@@ -183,18 +183,69 @@ def test_exposed_outputs_placed_by_namespace():
     assert outputs["sum"].uuid == outputs["child"]["sum"].uuid
 
 
-def test_exposed_inputs_of_class_never_exposed():
+def test_exposed_inputs_of_class_never_exposed_is_empty():
     class Other(WorkChain):
         @classmethod
         def define(cls, spec):
             super().define(spec)
+            spec.expose_inputs(wc.AddWorkChain, namespace="sub")
             spec.outline(cls.go)
 
         def go(self):
-            self.exposed_inputs(wc.AddWorkChain)
+            self.report(f"top: {dict(self.exposed_inputs(wc.AddWorkChain))}")
+            self.report(f"sub: {sorted(self.exposed_inputs(wc.AddWorkChain, namespace='sub'))}")
 
-    with pytest.raises(ValidationError, match="no inputs of AddWorkChain exposed"):
-        run(Other)
+    _, node = run_get_node(Other, sub={"x": 1, "y": 2})
+    assert reports(node) == ["top: {}", "sub: ['x', 'y']"]
+
+
+def test_optional_namespace_with_defaults_is_filled_then_checked():
+    class Filled(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input_namespace("extra", required=False)
+            spec.input("extra.a", valid_type=Int)
+            spec.input("extra.b", valid_type=Int, default=lambda: Int(5))
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    with pytest.raises(ValidationError, match="inputs.extra.a"):
+        run(Filled)
+
+
+def test_optional_namespace_with_only_defaults_is_filled():
+    class OnlyDefaults(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input_namespace("extra", required=False)
+            spec.input("extra.b", valid_type=Int, default=lambda: Int(5))
+            spec.outline(cls.go)
+
+        def go(self):
+            self.report(f"b={self.inputs.extra.b.value}")
+
+    _, node = run_get_node(OnlyDefaults)
+    assert reports(node) == ["b=5"]
+
+
+def test_optional_namespace_without_defaults_left_out():
+    class NoDefaults(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input_namespace("extra", required=False)
+            spec.input("extra.a", valid_type=Int)
+            spec.outline(cls.go)
+
+        def go(self):
+            self.report(f"has extra: {'extra' in self.inputs}")
+
+    _, node = run_get_node(NoDefaults)
+    assert reports(node) == ["has extra: False"]
 
 
 def test_exposed_inputs_unknown_namespace():

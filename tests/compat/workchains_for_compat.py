@@ -62,7 +62,7 @@ class NamespacedWorkChain(WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input("x", valid_type=Int)
-        spec.input_namespace("extra", required=False, help="optional extras")
+        spec.input_namespace("extra", required=False, populate_defaults=False, help="optional extras")
         spec.input("extra.a", valid_type=Int)
         spec.input("extra.b", valid_type=Int, default=lambda: Int(5))
         spec.input_namespace("free", dynamic=True, valid_type=Int, required=False)

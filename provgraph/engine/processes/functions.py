@@ -220,7 +220,7 @@ def _is_union(hint: Any) -> bool:
 
 
 def docstring_help(doc: str | None) -> dict[str, str]:
-    """The ``:param name: text`` lines of a docstring (continuation lines joined), by parameter name."""
+    """The ``:param name: text`` lines of a docstring (continuation lines kept on new lines, as AiiDA does)."""
     helps: dict[str, str] = {}
     current: str | None = None
     for line in inspect.cleandoc(doc or "").splitlines():
@@ -229,7 +229,7 @@ def docstring_help(doc: str | None) -> dict[str, str]:
             current = match.group(1)
             helps[current] = match.group(2).strip()
         elif current and line.strip() and not line.lstrip().startswith(":"):
-            helps[current] = f"{helps[current]} {line.strip()}".strip()
+            helps[current] = f"{helps[current]}\n{line.strip()}".strip()
         else:
             current = None
     return helps

@@ -148,8 +148,8 @@ class PortNamespace:
     """A namespace of ports; ``dynamic`` namespaces also take undeclared keys of ``valid_type``.
 
     :param validator: run on the whole (validated) mapping of the namespace
-    :param required: when False and no value is given for the namespace, its required ports are not
-        asked for (the namespace is left out), as AiiDA's ``input_namespace(..., required=False)``
+    :param required: when False and no value is given for the namespace, it is left out unless its
+        defaults fill it (see ``populate_defaults``), as AiiDA's ``input_namespace(..., required=False)``
     """
 
     def __init__(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
@@ -157,6 +157,8 @@ class PortNamespace:
                  non_db: bool = False, required: bool = True) -> None:
         self.name, self.dynamic, self.valid_type = name, dynamic, _normalise_type(valid_type)
         self.validator, self.help, self.non_db, self.required = validator, help, non_db, required
+        #: whether the defaults of a namespace given no value are filled in (see ``_validate_absent``)
+        self.populate_defaults = True
         self.ports: dict[str, Port | PortNamespace] = {}
 
     def __contains__(self, name: str) -> bool:
@@ -224,13 +226,19 @@ class PortNamespace:
         return result
 
     def _validate_absent(self, path: str, wrap: bool, defaults: bool) -> dict[str, Any]:
-        """The namespace's value when none was given: its defaults, or nothing if it is not required."""
-        try:
-            return self.validate({}, path, wrap=wrap, defaults=defaults)
-        except ValidationError:
-            if self.required:
-                raise
+        """The namespace's value when none was given (AiiDA's rules).
+
+        A required namespace gets its defaults and must have its required ports. One that is not
+        required is left out when ``populate_defaults`` is off or it has no defaults; otherwise its
+        defaults fill it and then its required ports must be given.
+        """
+        if not self.required and (not self.populate_defaults or not self._has_defaults()):
             return {}
+        return self.validate({}, path, wrap=wrap, defaults=defaults)
+
+    def _has_defaults(self) -> bool:
+        return any(port._has_defaults() if isinstance(port, PortNamespace) else port.has_default
+                   for port in self.ports.values())
 
     def _validate_key(self, key: str, value: Any, path: str, wrap: bool, defaults: bool) -> Any:
         port = self.ports.get(key)

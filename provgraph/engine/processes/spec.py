@@ -48,11 +48,13 @@ class ProcessSpec:
         """Declare (or update) an input namespace; return it.
 
         :param required: when False, a namespace given no value is left out without asking for its
-            required ports
-        :param populate_defaults: accepted for AiiDA compatibility; defaults are always filled in
+            required ports, unless its defaults fill it
+        :param populate_defaults: whether the defaults of a namespace given no value are filled in
+            (as in AiiDA: an optional namespace with defaults inside needs ``populate_defaults=False``
+            to stay out)
         """
         namespace = _declare_namespace(self.inputs, name, dynamic, valid_type, validator, help, non_db)
-        namespace.required = required
+        namespace.required, namespace.populate_defaults = required, populate_defaults
         return namespace
 
     def output(self, name: str, valid_type: type | Sequence[type] | None = None, required: bool = True,
@@ -123,7 +125,9 @@ class ProcessSpec:
         With ``agglomerate`` the parent namespaces count too, outermost first (as in AiiDA: ports of
         lower-lying namespaces take precedence when the caller merges them in this order).
 
-        :raises ValidationError: when the namespace does not exist, or nothing was exposed from the class there
+        Levels where nothing was exposed from the class are left out (so the result may be empty, as in AiiDA).
+
+        :raises ValidationError: when the namespace does not exist
         """
         levels: list[str | None] = [namespace]
         if agglomerate:
@@ -133,9 +137,6 @@ class ProcessSpec:
             raise ValidationError(f"this process has no {direction} namespace {namespace!r}")
         found = [(level, self._exposed[(direction, level, process_class)]) for level in levels
                  if (direction, level, process_class) in self._exposed]
-        if not found:
-            raise ValidationError(f"no {direction} of {process_class.__name__} exposed in namespace {namespace!r}"
-                                  + (" or its parents" if agglomerate and namespace else ""))
         return found
 
     def outline(self, *instructions: Any) -> None:
