@@ -170,7 +170,7 @@ def drive_in_memory(process: Process, work: UnitOfWork, classes: dict[str, type]
         before = set(work.launched)
         outcome = process.step(work, classes)
         version += 1
-        work.update(process.node, process.bookkeeping(version, work))
+        work.update(process.node, process.safe_bookkeeping(version, work))
         for uuid in [uuid for uuid in work.launched if uuid not in before]:
             drive_in_memory(work.launched.pop(uuid), work, classes)
         if outcome is Outcome.TERMINATED:

@@ -213,23 +213,11 @@ class _Stepper:
         except Exception as exc:  # noqa: BLE001 - whatever failed, the process ends excepted
             self.process.except_from(exc)
             work = UnitOfWork()
-            work.update(self.node, self._terminal_bookkeeping(work))
+            work.update(self.node, self.process.excepted_bookkeeping(self.version + 1, work))
             fresh = self.committer.commit(work, {self.node.pk: self.version})
         self.version += 1
         self.children += [child.node.pk for child in work.launched.values()]
         return fresh.get(self.node.pk, {})
-
-    def _terminal_bookkeeping(self, work: UnitOfWork) -> dict[str, Any]:
-        """The bookkeeping of an excepted process, even when the process's own hooks are broken."""
-        try:
-            return self.process.bookkeeping(self.version + 1, work)
-        except Exception:  # noqa: BLE001 - e.g. a user method shadowing an engine hook
-            work.logs.clear()
-            work.log(self.node, "REPORT", self.process.traceback or "", f"provgraph.engine.{self.node.process_label}")
-            return {"process_state": ProcessState.EXCEPTED.value, "checkpoint_version": self.version + 1,
-                    "checkpoint": None, "process_status": None, "exit_status": None,
-                    "exit_message": self.process._exit[1] if self.process._exit else None,
-                    "exception": self.process.traceback, "sealed": True}
 
     def _step_result(self, action: StepAction) -> StepResult:
         process = self.process

@@ -146,3 +146,16 @@ def test_validation_error_message_names_port():
     with pytest.raises(ValidationError) as info:
         run(wc.AddWorkChain, x=Int(1), y="text")
     assert "inputs.y" in str(info.value)
+
+
+@workfunction
+def runs_broken_inline():
+    run(wc.BrokenHookWorkChain)
+
+
+def test_engine_failure_of_inline_child_is_recorded_excepted():
+    with pytest.raises(RuntimeError, match="status hook broke"):
+        runs_broken_inline()
+    child = _latest("BrokenHookWorkChain")
+    assert child.is_excepted and child.is_sealed and child.caller.process_label == "runs_broken_inline"
+    assert child.caller.is_excepted

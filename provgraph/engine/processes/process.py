@@ -286,6 +286,26 @@ class Process:
             values["sealed"] = True
         return values
 
+    def safe_bookkeeping(self, version: int, work: UnitOfWork) -> dict[str, Any]:
+        """:meth:`bookkeeping`; if the engine's own machinery fails on it (e.g. a context value that
+        cannot be checkpointed, a broken hook), the process ends excepted with that error instead."""
+        try:
+            return self.bookkeeping(version, work)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the process must not stay running
+            self._except(exc)
+            return self.excepted_bookkeeping(version, work)
+
+    def excepted_bookkeeping(self, version: int, work: UnitOfWork) -> dict[str, Any]:
+        """The bookkeeping of an excepted process, written even when the process's own hooks are broken."""
+        try:
+            return self.bookkeeping(version, work)
+        except Exception:  # noqa: BLE001 - e.g. a user method shadowing an engine hook
+            work.log(self.node, "REPORT", self._traceback or "", f"provgraph.engine.{self.label()}")
+            return {"process_state": ProcessState.EXCEPTED.value, "checkpoint_version": version,
+                    "checkpoint": None, "process_status": None, "exit_status": None,
+                    "exit_message": self._exit[1] if self._exit else None, "exception": self._traceback,
+                    "sealed": True}
+
     def status_text(self) -> str | None:
         """A one-line description of what the process is doing (``process_status``)."""
         return None
