@@ -278,20 +278,100 @@ def test_expose_inputs_include_and_exclude_together_refused():
         Other.spec()
 
 
-def test_expose_inputs_name_clash_refused():
+def test_expose_inputs_replaces_port_of_same_name():
     class Other(WorkChain):
         @classmethod
         def define(cls, spec):
             super().define(spec)
-            spec.input("x", valid_type=Int)
+            spec.input("x", valid_type=Str)
             spec.expose_inputs(wc.AddWorkChain)
             spec.outline(cls.go)
 
         def go(self):
             pass
 
-    with pytest.raises(ValidationError, match="name is taken"):
-        Other.spec()
+    assert Other.spec().inputs["x"].valid_type == (Int,)
+
+
+class _Nested(WorkChain):
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input("top", valid_type=Int, required=False)
+        spec.input("base.a", valid_type=Int)
+        spec.input("base.b", valid_type=Int)
+        spec.input("base.sub.c", valid_type=Int)
+        spec.outline(cls.go)
+
+    def go(self):
+        pass
+
+
+def _exposing(**options):
+    class Exposing(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.expose_inputs(_Nested, namespace="n", **options)
+            spec.outline(cls.go)
+
+        def go(self):
+            pass
+
+    return Exposing.spec().inputs["n"]
+
+
+def test_expose_exclude_nested_port():
+    exposed = _exposing(exclude=("base.b", "base.sub.c"))
+    assert set(exposed["base"].ports) == {"a", "sub"} and set(exposed["base"]["sub"].ports) == set()
+
+
+def test_expose_include_nested_port():
+    exposed = _exposing(include=("base.a",))
+    assert set(exposed.ports) == {"base"} and set(exposed["base"].ports) == {"a"}
+
+
+def test_expose_include_whole_namespace():
+    exposed = _exposing(include=("base",))
+    assert set(exposed["base"].ports) == {"a", "b", "sub"}
+
+
+def test_expose_exclude_does_not_change_source():
+    _exposing(exclude=("base.b",))
+    assert "b" in _Nested.spec().inputs["base"].ports
+
+
+def test_expose_namespace_options():
+    exposed = _exposing(namespace_options={"required": False, "populate_defaults": False, "help": "optional"})
+    assert exposed.required is False and exposed.populate_defaults is False and exposed.help == "optional"
+
+
+def test_expose_namespace_options_unknown():
+    with pytest.raises(ValidationError, match="not namespace properties"):
+        _exposing(namespace_options={"colour": "red"})
+
+
+def test_expose_rules_must_be_sequences():
+    with pytest.raises(ValidationError, match="list or tuple"):
+        _exposing(exclude="base")
+
+
+def test_optional_exposed_namespace_left_out():
+    class Parent(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.expose_inputs(wc.AddWorkChain, namespace="maybe",
+                               namespace_options={"required": False, "populate_defaults": False})
+            spec.outline(cls.go)
+
+        def go(self):
+            self.report(f"given: {'maybe' in self.inputs}")
+
+    _, node = run_get_node(Parent)
+    assert reports(node) == ["given: False"]
+    _, node = run_get_node(Parent, maybe={"x": 1, "y": 2})
+    assert reports(node) == ["given: True"]
 
 
 def test_exposed_namespace_carries_metadata():

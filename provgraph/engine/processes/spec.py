@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from provgraph.engine.processes.exit_code import ExitCode, ExitCodesNamespace
+from provgraph.engine.processes.expose import absorb, apply_options, take_properties
 from provgraph.engine.processes.outline import Block, _splice
 from provgraph.engine.processes.ports import UNSPECIFIED, Port, PortNamespace
 from provgraph.exceptions import ValidationError
@@ -77,35 +78,35 @@ class ProcessSpec:
         self.exit_codes.add(ExitCode(status, message, label, invalidates_cache))
 
     def expose_inputs(self, process_class: type[Process], namespace: str | None = None,
-                      exclude: Sequence[str] | None = None, include: Sequence[str] | None = None) -> None:
-        """Copy the inputs of ``process_class`` into this spec (into ``namespace`` if given).
+                      exclude: Sequence[str] | None = None, include: Sequence[str] | None = None,
+                      namespace_options: dict[str, Any] | None = None) -> None:
+        """Copy the inputs of ``process_class`` into this spec (into ``namespace`` if given), AiiDA's rules
+        (see :mod:`provgraph.engine.processes.expose`: dotted ``exclude``/``include``, ``namespace_options``).
 
         Without a namespace the other process's ``metadata`` is not exposed (this process has its own).
         Pass them on with ``self.exposed_inputs(process_class, namespace)``.
         """
-        self._expose("inputs", process_class.spec().inputs, process_class, namespace, exclude, include)
+        self._expose("inputs", process_class.spec().inputs, process_class, namespace, exclude, include,
+                     namespace_options)
 
     def expose_outputs(self, process_class: type[Process], namespace: str | None = None,
-                       exclude: Sequence[str] | None = None, include: Sequence[str] | None = None) -> None:
+                       exclude: Sequence[str] | None = None, include: Sequence[str] | None = None,
+                       namespace_options: dict[str, Any] | None = None) -> None:
         """Copy the outputs of ``process_class`` into this spec; forward them with ``self.exposed_outputs``."""
-        self._expose("outputs", process_class.spec().outputs, process_class, namespace, exclude, include)
+        self._expose("outputs", process_class.spec().outputs, process_class, namespace, exclude, include,
+                     namespace_options)
 
     def _expose(self, direction: str, source: PortNamespace, process_class: type, namespace: str | None,
-                exclude: Sequence[str] | None, include: Sequence[str] | None) -> None:
-        if exclude is not None and include is not None:
-            raise ValidationError("give exclude or include, not both")
-        names = [
-            name for name in source.ports
-            if (include is None or name in include) and (exclude is None or name not in exclude)
-            and not (namespace is None and name == "metadata")
-        ]
-        target = getattr(self, direction)
-        target = target.namespace(namespace) if namespace else target
-        for name in names:
-            if name in target.ports and not namespace:
-                raise ValidationError(f"cannot expose {direction} '{name}' of {process_class.__name__}: "
-                                      "the name is taken; expose into a namespace or exclude it")
-            target.ports[name] = source.ports[name].copy()
+                exclude: Sequence[str] | None, include: Sequence[str] | None,
+                options: dict[str, Any] | None) -> None:
+        root: PortNamespace = getattr(self, direction)
+        if namespace:
+            target = root.namespace(namespace)
+            take_properties(target, source, options)
+        else:
+            target = root
+            apply_options(target, options)
+        names = absorb(target, source, exclude, include, skip=() if namespace else ("metadata",))
         self._exposed[(direction, namespace, process_class)] = names
 
     def exposed(self, direction: str, process_class: type, namespace: str | None) -> list[str]:
