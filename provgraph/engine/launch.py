@@ -28,6 +28,7 @@ from provgraph.engine.state import Outcome, ProcessState
 from provgraph.engine.step import StepAction, StepResult, advance, check_importable
 from provgraph.engine.unit import Committer, OrmCommitter, UnitOfWork, current_frame
 from provgraph.exceptions import ConfigurationError, ValidationError
+from provgraph.orm.nodes.node import Node
 from provgraph.orm.nodes.process.process import ProcessNode
 from provgraph.orm.utils import load_node
 
@@ -81,15 +82,30 @@ def resolve(process: Any, args: tuple[Any, ...], inputs: Mapping[str, Any]) -> t
     if not (isinstance(process_class, type) and issubclass(process_class, Process)):
         raise ValidationError(f"cannot launch {process!r}: give a process class, process function or builder")
     if issubclass(process_class, FunctionProcess):
+        if len(args) == 1 and isinstance(args[0], Mapping) and not isinstance(args[0], Node):
+            return process_class, process_class.inputs_from_call((), merge_inputs(args[0], inputs))
         return process_class, process_class.inputs_from_call(args, dict(inputs))
     if len(args) == 1 and isinstance(args[0], Mapping):  # run(Cls, {'x': ...}) as in AiiDA
-        return process_class, {**args[0], **inputs}
+        return process_class, merge_inputs(args[0], inputs)
     if args:
         raise ValidationError(
             f"{process_class.__name__} takes its inputs as one dict or as keyword arguments, not {len(args)} "
             "positional argument(s)"
         )
     return process_class, dict(inputs)
+
+
+def merge_inputs(inputs: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs given as one dict or as keywords (AiiDA's rule: not both).
+
+    :raises ValidationError: when both are given
+    """
+    if inputs is not None and kwargs:
+        raise ValidationError(
+            f"give the inputs as one dict or as keyword arguments, not both (dict keys: {sorted(inputs)}, "
+            f"keywords: {sorted(kwargs)})"
+        )
+    return dict(kwargs) if kwargs else dict(inputs or {})
 
 
 def _register(process_class: type[Process], classes: dict[str, type] | None) -> None:
@@ -198,7 +214,7 @@ def submit(process: Any, inputs: Mapping[str, Any] | None = None, *, wait: bool 
            wait_interval: float = 5, **kwargs: Any) -> ProcessNode:
     """Store a process in the created state and hand it to the workers; return its node.
 
-    Inputs come as one dict (``submit(Cls, {'x': 1})``), as keywords, or both, as in AiiDA.
+    Inputs come as one dict (``submit(Cls, {'x': 1})``) or as keywords, as in AiiDA (not both).
     Inside a WorkChain step this submits a child of it (as ``self.submit``).
 
     :param wait: block until the process ended, looking every ``wait_interval`` seconds; the
@@ -206,7 +222,7 @@ def submit(process: Any, inputs: Mapping[str, Any] | None = None, *, wait: bool 
     :raises ProcessNotImportable: for a class the workers could not import (nothing is stored)
     :raises ConfigurationError: when no submitter is installed (nothing is stored)
     """
-    inputs = {**(inputs or {}), **kwargs}
+    inputs = merge_inputs(inputs, kwargs)
     frame = current_frame()
     if frame is not None and frame.process is not None:
         if wait:

@@ -21,12 +21,14 @@ def test_run_with_positional_inputs_dict():
     assert run(wc.AddWorkChain, {"x": Int(1), "y": Int(5)})["sum"].value == 6
 
 
-def test_run_dict_and_keywords_merge():
-    assert run(wc.AddWorkChain, {"x": Int(1)}, y=Int(7))["sum"].value == 8
+def test_run_dict_and_keywords_together_refused():
+    with pytest.raises(ValueError, match="not both"):
+        run(wc.AddWorkChain, {"x": Int(1)}, y=Int(7))
 
 
-def test_run_keyword_overrides_dict():
-    assert run(wc.AddWorkChain, {"x": Int(1), "y": Int(1)}, y=Int(10))["sum"].value == 11
+def test_run_empty_dict_and_keywords_refused():
+    with pytest.raises(ValidationError, match="not both"):
+        run(wc.AddWorkChain, {}, x=Int(1), y=Int(1))
 
 
 def test_run_two_positional_refused():
@@ -126,10 +128,16 @@ def test_submit_positional_inputs(driven):  # noqa: F811
     assert load_node(node.pk).is_finished_ok and driven == [node.pk]
 
 
-def test_submit_dict_and_keywords():
-    node = submit(wc.AddWorkChain, {"x": Int(1)}, y=Int(4))
-    done = load_node(node.pk)
-    assert done.base.links.get_outgoing(link_label_filter="sum").one().node.value == 5
+def test_submit_dict_and_keywords_refused():
+    before = QueryBuilder().append(WorkChainNode).count()
+    with pytest.raises(ValidationError, match="not both"):
+        submit(wc.AddWorkChain, {"x": Int(1)}, y=Int(4))
+    assert QueryBuilder().append(WorkChainNode).count() == before
+
+
+def test_submit_sum_output():
+    node = submit(wc.AddWorkChain, {"x": Int(1), "y": Int(4)})
+    assert load_node(node.pk).base.links.get_outgoing(link_label_filter="sum").one().node.value == 5
 
 
 def test_submit_wait():

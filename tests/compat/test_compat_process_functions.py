@@ -554,3 +554,25 @@ def test_dict_input():
         return Int(len(d.get_dict()))
 
     assert keys(Dict({"a": 1, "b": 2})).value == 2
+
+
+def test_launch_run_of_function_with_inputs_dict():
+    assert run(add, {"x": Int(2), "y": Int(3)}).value == 5
+
+
+def test_launch_run_get_node_of_function_with_inputs_dict():
+    result, node = run_get_node(add, {"x": 2, "y": 3})
+    assert result.value == 5 and node.is_finished_ok
+
+
+def test_launch_run_function_dict_and_keywords_refused():
+    with pytest.raises(ValidationError, match="not both"):
+        run(add, {"x": Int(2)}, y=Int(3))
+
+
+def test_calling_function_with_dict_passes_it_as_argument():
+    @calcfunction
+    def size(d):
+        return Int(len(d.get_dict()))
+
+    assert size({"a": 1, "b": 2, "c": 3}).value == 3

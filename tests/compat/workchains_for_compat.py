@@ -316,7 +316,7 @@ class SubmitDictWorkChain(WorkChain):
         spec.output("sum", valid_type=Int)
 
     def launch(self):
-        return ToContext(child=self.submit(AddWorkChain, {"x": Int(2)}, y=Int(3)))
+        return ToContext(child=self.submit(AddWorkChain, {"x": Int(2), "y": Int(3)}))
 
     def collect(self):
         self.out("sum", self.ctx.child.base.links.get_outgoing(link_label_filter="sum").one().node)

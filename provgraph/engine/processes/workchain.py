@@ -168,11 +168,11 @@ class WorkChain(Process):
     def submit(self, process: Any, inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> ProcessNode:
         """Create a child process (it runs once this step committed); return its node to await it.
 
-        Inputs come as one dict, as keywords, or both (as in AiiDA).
+        Inputs come as one dict or as keywords (as in AiiDA, not both).
         """
-        from provgraph.engine.launch import create_child
+        from provgraph.engine.launch import create_child, merge_inputs
 
-        node = create_child(self, process, {**(inputs or {}), **kwargs})
+        node = create_child(self, process, merge_inputs(inputs, kwargs))
         self._known[node.uuid] = node
         return node
 
