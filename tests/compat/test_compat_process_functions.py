@@ -545,7 +545,11 @@ def test_decorated_function_keeps_name_and_doc():
 
 
 def test_is_process_function():
-    assert add.is_process_function() is True
+    assert add.is_process_function is True
+
+
+def test_node_class_of_decorated_functions():
+    assert add.node_class is CalcFunctionNode and return_input.node_class is WorkFunctionNode
 
 
 def test_dict_input():

@@ -262,8 +262,12 @@ class WorkFunctionProcess(FunctionProcess):
 class ProcessFunction:
     """A decorated function: call it to run it; ``process_class`` is its process."""
 
+    #: AiiDA's marker of decorated functions
+    is_process_function = True
+
     def __init__(self, function: Callable[..., Any], base: type[FunctionProcess]) -> None:
         functools.update_wrapper(self, function)
+        self.node_class = base._node_class
         self.process_class: type[FunctionProcess] = type(function.__name__, (base,), {
             "_function": staticmethod(function), "_signature": inspect.signature(function),
             "__module__": function.__module__,
@@ -296,10 +300,6 @@ class ProcessFunction:
         """As :meth:`run_get_node`, with the node's pk instead of the node."""
         result, node = self.run_get_node(*args, **kwargs)
         return ResultAndPk(result, node.pk)
-
-    def is_process_function(self) -> bool:
-        """Always True (AiiDA's marker of decorated functions)."""
-        return True
 
     def get_builder(self) -> Any:
         """A builder for the function's inputs."""
