@@ -100,19 +100,21 @@ class UnitOfWork:
         """A node of this unit by uuid (the live object), or None."""
         return self.nodes.get(uuid)
 
-    def flush(self) -> None:
-        """Store the nodes and links buffered so far at once, ahead of the commit (one transaction).
+    def store_early(self, nodes: list[Node]) -> None:
+        """Store these unstored data nodes at once (one transaction), ahead of the commit.
 
-        A process function calls this when its inputs are still unstored, so that they have
-        their pks when its body runs (as in AiiDA). Bookkeeping of the flushed process nodes and
-        everything buffered later is written by the commit as usual.
+        A process function calls this for its inputs so that its body sees their pks, as in AiiDA.
+        Only the data nodes are written early: links and process nodes stay buffered, so a step
+        dropped as stale leaves at most unlinked data behind. Links to them are written by the
+        commit as links to stored nodes.
 
-        :raises LinkRuleError: when a link breaks a provenance rule (nothing is written)
+        :raises StoringError: when a node is invalid (nothing is written)
         """
-        if self.nodes or self.links:
-            OrmCommitter._store_graph(self)
-            self.nodes.clear()
-            self.links.clear()
+        pending = list({node.uuid: node for node in nodes if not node.is_stored}.values())
+        if pending:
+            store_graph(pending, [])
+            for node in pending:
+                self.nodes.pop(node.uuid, None)
 
     def absorb(self, other: UnitOfWork) -> None:
         """Take over everything of ``other`` (a nested unit joining its caller's)."""

@@ -31,3 +31,31 @@ def test_inputs_stored_step_commits_once():
     _, node = Runner().run(wc.AddWorkChain, {"x": 1, "y": 2})
     (calc,) = load_node(node.pk).called
     assert calc.is_finished_ok and calc.caller.uuid == node.uuid
+
+
+class _AlwaysStale:
+    """A committer that finds the process moved on (a duplicated step), writing nothing."""
+
+    def commit(self, work, guards):
+        from provgraph.engine.exceptions import StaleCheckpoint
+
+        if guards:
+            raise StaleCheckpoint("moved on")
+        from provgraph.engine.unit import OrmCommitter
+
+        return OrmCommitter().commit(work, guards)
+
+
+def test_stale_step_leaves_no_process_nodes_behind():
+    from provgraph.engine.launch import create_stored
+    from provgraph.engine.step import StepAction, advance
+    from provgraph.orm import CalcFunctionNode, QueryBuilder
+
+    def count():
+        return QueryBuilder().append(CalcFunctionNode, filters={"attributes.process_label": "pk_of"}).count()
+
+    node = create_stored(wc.UnstoredInputsWorkChain, {})
+    before = count()
+    result = advance(node.pk, committer=_AlwaysStale())
+    assert result.action is StepAction.STALE and count() == before
+    assert load_node(node.pk).is_created

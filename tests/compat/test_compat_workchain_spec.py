@@ -505,3 +505,40 @@ def test_get_builder_restart_of_function():
     _, node = wc.add.run_get_node(Int(1), Int(2))
     builder = node.get_builder_restart()
     assert run(builder).value == 3
+
+
+def test_documented_add_and_multiply():
+    outputs, node = run_get_node(wc.AddAndMultiplyWorkChain, x=Int(1), y=Int(2), z=Int(3))
+    assert outputs["result"].value == 9 and outputs["extra_sum"].value == 3 and node.is_finished_ok
+
+
+def test_untyped_port_takes_any_data():
+    assert run(wc.AddAndMultiplyWorkChain, x=Int(1), y=Float(2.5), z=Int(2))["result"].value == 7.0
+
+
+def test_untyped_port_wraps_plain_values():
+    assert run(wc.AddAndMultiplyWorkChain, x=1, y=2, z=3)["result"].value == 9
+
+
+def test_port_validator_message():
+    with pytest.raises(ValidationError, match="x must be non-negative"):
+        run(wc.AddAndMultiplyWorkChain, x=Int(-1), y=Int(2), z=Int(3))
+
+
+def test_namespace_validator_message():
+    with pytest.raises(ValidationError, match="y and z cannot both be zero"):
+        run(wc.AddAndMultiplyWorkChain, x=Int(1), y=Int(0), z=Int(0))
+
+
+def test_dynamic_outputs_undeclared_label():
+    _, node = run_get_node(wc.AddAndMultiplyWorkChain, x=Int(1), y=Int(1), z=Int(1))
+    labels = {t.link_label for t in node.base.links.get_outgoing()}
+    assert {"result", "extra_sum"} <= labels
+
+
+def test_context_node_survives_between_steps():
+    _, node = run_get_node(wc.AddAndMultiplyWorkChain, x=Int(2), y=Int(2), z=Int(2))
+    add_node = next(c for c in node.called if c.process_label == "add")
+    mul_node = next(c for c in node.called if c.process_label == "multiply")
+    created = add_node.base.links.get_outgoing().one().node
+    assert created.uuid in {t.node.uuid for t in mul_node.base.links.get_incoming()}

@@ -320,3 +320,47 @@ class SubmitDictWorkChain(WorkChain):
 
     def collect(self):
         self.out("sum", self.ctx.child.base.links.get_outgoing(link_label_filter="sum").one().node)
+
+
+@calcfunction
+def multiply(x, y):
+    return x * y
+
+
+def validate_x(value, _):
+    """An input validator as in AiiDA's documentation: return an error message or None."""
+    if value.value < 0:
+        return "x must be non-negative"
+    return None
+
+
+def validate_inputs(inputs, _):
+    """A whole-namespace validator."""
+    if "y" in inputs and "z" in inputs and inputs["y"].value == inputs["z"].value == 0:
+        return "y and z cannot both be zero"
+    return None
+
+
+class AddAndMultiplyWorkChain(WorkChain):
+    """The documented add-then-multiply example: ports without types, results kept in the context."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input("x", validator=validate_x)
+        spec.input("y")
+        spec.input("z")
+        spec.inputs.validator = validate_inputs
+        spec.outline(cls.add, cls.multiply, cls.results)
+        spec.output("result")
+        spec.outputs.dynamic = True
+
+    def add(self):
+        self.ctx.sum = add(self.inputs.x, self.inputs.y)
+
+    def multiply(self):
+        self.ctx.product = multiply(self.ctx.sum, self.inputs.z)
+
+    def results(self):
+        self.out("result", self.ctx.product)
+        self.out("extra_sum", self.ctx.sum)

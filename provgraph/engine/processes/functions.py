@@ -142,10 +142,8 @@ class FunctionProcess(Process):
         return outputs
 
     def _store_inputs(self) -> None:
-        """Store the inputs (with everything buffered before them) so the body sees their pks, as in AiiDA."""
-        nodes = [value for value in flatten(self.inputs).values() if isinstance(value, Node)]
-        if any(not node.is_stored for node in nodes):
-            self.require_work().flush()
+        """Store the input data nodes now, so the body sees their pks (as in AiiDA); see ``UnitOfWork.store_early``."""
+        self.require_work().store_early([value for value in flatten(self.inputs).values() if isinstance(value, Data)])
 
     def _call_arguments(self) -> tuple[list[Any], dict[str, Any]]:
         params = self._signature.parameters
