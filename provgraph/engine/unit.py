@@ -17,7 +17,9 @@ inside one transaction with the version check in its ``WHERE`` clause.
 Inline calls (a calcfunction called inside a step) join the unit of their caller, so a
 WorkChain step that calls ten calcfunctions commits them together with its checkpoint.
 Consequence: nodes created during a step get their pk when the step commits (their
-uuid is known at once).
+uuid is known at once). One exception, for AiiDA compatibility: a process function stores
+its unstored input *data* nodes before its body runs (:meth:`UnitOfWork.store_early`), so
+the body sees their pks; links and process nodes still wait for the commit.
 """
 
 from __future__ import annotations
