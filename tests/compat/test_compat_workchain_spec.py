@@ -542,3 +542,14 @@ def test_context_node_survives_between_steps():
     mul_node = next(c for c in node.called if c.process_label == "multiply")
     created = add_node.base.links.get_outgoing().one().node
     assert created.uuid in {t.node.uuid for t in mul_node.base.links.get_incoming()}
+
+
+def test_exposed_outputs_shape_as_aiida():
+    outputs, node = run_get_node(wc.ExposedShapeWorkChain, inner={"x": Int(1)})
+    assert reports(node) == [
+        "{'child.ns': 'AttributeDict', 'child.sum': 'Int'}",
+        "{'ns': 'AttributeDict', 'sum': 'Int'}",
+        "{'child.ns': 'AttributeDict', 'child.sum': 'Int'}",
+    ]
+    assert sorted(outputs) == ["child", "ns", "sum"]
+    assert outputs["child"]["ns"]["a"].value == 7 and outputs["child"]["sum"].value == 2

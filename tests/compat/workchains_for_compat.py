@@ -364,3 +364,42 @@ class AddAndMultiplyWorkChain(WorkChain):
     def results(self):
         self.out("result", self.ctx.product)
         self.out("extra_sum", self.ctx.sum)
+
+
+class NamespacedOutputsWorkChain(WorkChain):
+    """A child with an output namespace."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.outline(cls.go)
+        spec.output("sum", valid_type=Int)
+        spec.output("ns.a", valid_type=Int)
+
+    def go(self):
+        self.out("sum", double(self.inputs.x))
+        self.out("ns.a", add(self.inputs.x, Int(6)))
+
+
+class ExposedShapeWorkChain(WorkChain):
+    """Reports the shape of exposed_outputs as AiiDA gives it."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.expose_inputs(NamespacedOutputsWorkChain, namespace="inner")
+        spec.expose_outputs(NamespacedOutputsWorkChain, namespace="child")
+        spec.expose_outputs(NamespacedOutputsWorkChain)
+        spec.outline(cls.go, cls.results)
+
+    def go(self):
+        inputs = self.exposed_inputs(NamespacedOutputsWorkChain, namespace="inner")
+        return ToContext(c=self.submit(NamespacedOutputsWorkChain, **inputs))
+
+    def results(self):
+        for kwargs in ({"namespace": "child"}, {}, {"namespace": "child", "agglomerate": False}):
+            found = self.exposed_outputs(self.ctx.c, NamespacedOutputsWorkChain, **kwargs)
+            self.report(str({key: type(value).__name__ for key, value in sorted(found.items())}))
+        self.out_many(self.exposed_outputs(self.ctx.c, NamespacedOutputsWorkChain, namespace="child"))
+        self.out_many(self.exposed_outputs(self.ctx.c, NamespacedOutputsWorkChain))

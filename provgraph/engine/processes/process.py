@@ -407,20 +407,19 @@ class Process:
 
     def exposed_outputs(self, node: ProcessNode, process_class: type[Process],
                         namespace: str | None = None, agglomerate: bool = True) -> AttributeDict:
-        """The outputs of a finished child ``node`` for the ports exposed from ``process_class``,
-        placed in the namespace where each was exposed (the lowest one with ``agglomerate``), ready for
-        ``self.out_many``."""
+        """The outputs of a finished child ``node`` for the ports exposed from ``process_class``, ready for
+        ``self.out_many``.
+
+        As in AiiDA, each is keyed by the namespace it was exposed in (the lowest one with
+        ``agglomerate``) and its top-level name, dotted (``child.sum``); outputs in a namespace of the
+        child come as a nested dict under their top-level name (``child.ns`` -> ``{'a': node}``).
+        """
         produced = unflatten(output_links(node))
         placed: dict[str, str | None] = {}
         for level, names in self.spec().exposed_levels("outputs", process_class, namespace, agglomerate):
             placed.update({name: level for name in names if name in produced})
-        result: dict[str, Any] = {}
-        for name, level in placed.items():
-            target = result
-            for part in (level.split(".") if level else []):
-                target = target.setdefault(part, {})
-            target[name] = produced[name]
-        return to_attribute_dict(result)
+        return to_attribute_dict({f"{level}.{name}" if level else name: produced[name]
+                                  for name, level in placed.items()})
 
 
 def outputs_of(node: ProcessNode) -> AttributeDict:
