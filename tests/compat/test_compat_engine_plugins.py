@@ -75,3 +75,17 @@ def test_multiply_add_runs(bash):
 def test_multiply_add_negative(bash):
     _, node = run_get_node(MultiplyAddWorkChain, x=Int(2), y=Int(3), z=Int(-10), code=bash)
     assert node.exit_status in (400, 410)
+
+
+def test_calcjob_restart_builder_keeps_inputs_and_options(bash):
+    options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 1}, "output_filename": "sum.out"}
+    _, node = run_get_node(ArithmeticAddCalculation, x=Int(1), y=Int(2), code=bash,
+                           metadata={"options": options, "label": "first"})
+    assert node.is_finished_ok, node.exit_message
+    builder = node.get_builder_restart()
+    assert builder.x.value == 1 and builder.code.uuid == bash.uuid
+    assert builder.metadata.label == "first" and builder.metadata.options.output_filename == "sum.out"
+    builder.y = Int(40)
+    outputs, again = run_get_node(builder)
+    assert again.is_finished_ok and outputs["sum"].value == 41
+    assert again.base.attributes.get("output_filename") == "sum.out"

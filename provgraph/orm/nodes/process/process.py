@@ -203,7 +203,23 @@ class ProcessNode(Node):
             link_type=(LinkType.INPUT_CALC, LinkType.INPUT_WORK))})
         builder = self.process_class.get_builder()
         builder._update(_merge(inputs, self.base.attributes.get("non_db_inputs", None) or {}))
+        self._restart_metadata(builder)
         return builder
+
+    def _restart_metadata(self, builder: Any) -> None:
+        """Put label, description and (for a CalcJob) the options recorded on the node back into ``builder``."""
+        metadata = builder.metadata
+        for key in ("label", "description"):
+            if getattr(self, key, None):
+                metadata[key] = getattr(self, key)
+        options = builder.process_class.spec().inputs.get("metadata.options")
+        for name in getattr(options, "ports", {}):
+            value = self.base.attributes.get(name, None)
+            if value is not None:
+                try:
+                    metadata.options[name] = value
+                except (ValidationError, AttributeError):  # an option recorded in another form stays default
+                    continue
 
 
 def unflatten_labels(flat: dict[str, Any]) -> dict[str, Any]:
