@@ -154,7 +154,8 @@ def outputs_of_process(process: Process) -> Any:
 
 
 def run_inline(process_class: type[Process], inputs: Mapping[str, Any]) -> Process:
-    """Run a process to its end in the caller's unit of work (or a new one, committed at the end).
+    """Run a process to its end in the caller's unit of work (or a new one, committed at the end,
+    unless it runs with ``metadata.store_provenance=False``).
 
     An exception of the process is raised again once its excepted node is recorded.
     """
@@ -164,7 +165,8 @@ def run_inline(process_class: type[Process], inputs: Mapping[str, Any]) -> Proce
         _register(process_class, classes)
         process = process_class.create(inputs, work)
         drive_in_memory(process, work, classes)
-        OrmCommitter().commit(work, {})
+        if process.stores_provenance:
+            OrmCommitter().commit(work, {})
     else:
         _register(process_class, frame.classes)
         process = process_class.create(inputs, frame.work, caller=frame.process)
@@ -261,6 +263,8 @@ def create_stored(process_class: type[Process], inputs: Mapping[str, Any],
     """Store a new process node (created state) with its inputs, ready for :func:`advance`."""
     work = UnitOfWork()
     process = process_class.create(inputs, work)
+    if not process.stores_provenance:
+        raise ValidationError(f"{process.label()}: metadata.store_provenance=False runs only with run(), not submit()")
     (committer or OrmCommitter()).commit(work, {})
     return process.node
 

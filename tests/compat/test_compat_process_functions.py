@@ -580,3 +580,53 @@ def test_calling_function_with_dict_passes_it_as_argument():
         return Int(len(d.get_dict()))
 
     assert size({"a": 1, "b": 2, "c": 3}).value == 3
+
+
+# --- store_provenance ------------------------------------------------------------------------------
+
+
+def test_store_provenance_false_stores_nothing():
+    from provgraph.orm import QueryBuilder
+
+    before = QueryBuilder().append(CalcFunctionNode).count()
+    result, node = add.run_get_node(Int(1), Int(2), metadata={"store_provenance": False})
+    assert result.value == 3 and not result.is_stored and not node.is_stored
+    assert node.is_finished_ok
+    assert QueryBuilder().append(CalcFunctionNode).count() == before
+
+
+def test_store_provenance_false_inputs_stay_unstored():
+    x = Int(1)
+    add(x, Int(2), metadata={"store_provenance": False})
+    assert not x.is_stored
+
+
+def test_store_provenance_false_refused_for_workfunction():
+    with pytest.raises(ValidationError, match="store_provenance=False"):
+        return_input(Int(1), metadata={"store_provenance": False})
+
+
+def test_store_provenance_false_refused_inside_a_process():
+    @workfunction
+    def calls_unstored(x):
+        return add(x, x, metadata={"store_provenance": False})
+
+    with pytest.raises(ValidationError, match="top level"):
+        calls_unstored(Int(1))
+
+
+def test_store_provenance_false_refused_for_submit():
+    from provgraph.engine import submit
+
+    with pytest.raises(ValidationError, match="not submit"):
+        submit(add, x=Int(1), y=Int(2), metadata={"store_provenance": False})
+
+
+def test_store_provenance_is_optional_metadata():
+    port = add.spec().inputs["metadata"]["store_provenance"]
+    assert port.valid_type == (bool,) and not port.required
+
+
+def test_store_provenance_true_stores():
+    result = add(Int(1), Int(2), metadata={"store_provenance": True})
+    assert result.is_stored

@@ -143,6 +143,8 @@ class FunctionProcess(Process):
 
     def _store_inputs(self) -> None:
         """Store the input data nodes now, so the body sees their pks (as in AiiDA); see ``UnitOfWork.store_early``."""
+        if not self.stores_provenance:
+            return
         self.require_work().store_early([value for value in flatten(self.inputs).values() if isinstance(value, Data)])
 
     def _call_arguments(self) -> tuple[list[Any], dict[str, Any]]:
@@ -237,6 +239,7 @@ class CalcFunctionProcess(FunctionProcess):
     """The process of a ``@calcfunction``: creates its outputs."""
 
     _node_class = CalcFunctionNode
+    _unstored_allowed = True
     _input_link = LinkType.INPUT_CALC
     _output_link = LinkType.CREATE
     _call_link = LinkType.CALL_CALC

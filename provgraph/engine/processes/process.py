@@ -71,6 +71,8 @@ class Process:
     _input_link: ClassVar[LinkType] = LinkType.INPUT_WORK
     _output_link: ClassVar[LinkType] = LinkType.RETURN
     _call_link: ClassVar[LinkType] = LinkType.CALL_WORK
+    #: whether ``metadata.store_provenance=False`` may run it without storing (calcfunctions only)
+    _unstored_allowed: ClassVar[bool] = False
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -79,6 +81,8 @@ class Process:
         spec.input("metadata.label", valid_type=str, required=False, non_db=True)
         spec.input("metadata.description", valid_type=str, required=False, non_db=True)
         spec.input("metadata.call_link_label", valid_type=str, required=False, non_db=True)
+        spec.input("metadata.store_provenance", valid_type=bool, required=False, non_db=True,
+                   help="False runs a calcfunction at the top level without storing anything (default True)")
         spec.exit_code(1, "ERROR_UNSPECIFIED", "the process failed for an unspecified reason")
         spec.exit_code(10, "ERROR_INVALID_OUTPUT", "the process returned an invalid output: {message}")
         spec.exit_code(11, "ERROR_MISSING_OUTPUT", "the process did not register the required output(s) {labels}")
@@ -141,6 +145,11 @@ class Process:
         values = cls.spec().inputs.validate(dict(inputs or {}), "inputs")
         db, non_db = split_non_db(cls.spec().inputs, values)
         metadata = non_db.get("metadata", {})
+        if metadata.get("store_provenance") is False and (not cls._unstored_allowed or caller is not None):
+            raise ValidationError(
+                f"{cls.label()}: metadata.store_provenance=False is only supported for a calcfunction run at the "
+                "top level (provenance of workflows and of calls inside processes is always stored)"
+            )
         node = cls._node_class(process_label=cls.label(), process_type=cls.process_type(),
                                label=metadata.get("label", ""), description=metadata.get("description", ""))
         extra = {key: value for key, value in non_db.items() if key != "metadata"}
@@ -185,6 +194,11 @@ class Process:
         return None
 
     # -- running ---------------------------------------------------------------------------------
+
+    @property
+    def stores_provenance(self) -> bool:
+        """False when run with ``metadata.store_provenance=False`` (nothing of it is stored)."""
+        return self.inputs.get("metadata", {}).get("store_provenance", True) is not False
 
     @property
     def state(self) -> ProcessState:
