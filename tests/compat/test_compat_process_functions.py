@@ -8,7 +8,7 @@ from process_support import reports, sqlite_engine  # noqa: F401 - autouse fixtu
 from provgraph.common.links import LinkType
 from provgraph.engine import ExitCode, calcfunction, run, run_get_node, run_get_pk, workfunction
 from provgraph.exceptions import LinkRuleError, ValidationError
-from provgraph.orm import CalcFunctionNode, Dict, Float, Int, Str, WorkFunctionNode, load_node
+from provgraph.orm import CalcFunctionNode, Data, Dict, Float, Int, Str, WorkFunctionNode, load_node
 
 
 @calcfunction
@@ -490,12 +490,41 @@ def test_annotation_valid_type_in_spec():
     assert add_typed.spec().inputs["x"].valid_type == (Int,)
 
 
-def test_non_data_annotation_is_ignored():
+def test_builtin_annotation_maps_to_data_type():
     @calcfunction
     def plain(x: int):
         return x + 1
 
+    assert plain.spec().inputs["x"].valid_type == (Int,)
     assert plain(1).value == 2
+    with pytest.raises(ValidationError, match="takes Int"):
+        plain(Float(1.5))
+
+
+def test_builtin_union_annotation():
+    @calcfunction
+    def either(x: int | str):
+        return Str(str(x.value))
+
+    assert either.spec().inputs["x"].valid_type == (Int, Str)
+    with pytest.raises(ValidationError):
+        either(Float(1.5))
+
+
+def test_unmappable_annotation_is_ignored():
+    @calcfunction
+    def anything(x: bytes):
+        return Int(1)
+
+    assert anything.spec().inputs["x"].valid_type == (Data,)
+
+
+def test_data_and_builtin_union_deduplicated():
+    @calcfunction
+    def dup(x: Int | int):
+        return x + 1
+
+    assert dup.spec().inputs["x"].valid_type == (Int,)
 
 
 def test_docstring_param_becomes_help():

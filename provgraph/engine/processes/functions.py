@@ -197,10 +197,12 @@ def _var_index(key: str, name: str) -> int | None:
 
 
 def annotated_types(function: Callable[..., Any]) -> dict[str, tuple[type, ...]]:
-    """The data types each parameter's annotation allows (``Int``, ``Int | Float``, ``Optional[Int]``).
+    """The data types each parameter's annotation allows, as AiiDA infers them.
 
-    Annotations that name no data class (``int``, ``str``...) leave the parameter taking any data,
-    with plain values wrapped as usual; annotations that cannot be resolved are ignored.
+    A data class counts as itself, ``bool``/``int``/``float``/``str``/``dict``/``list`` as
+    ``Bool``/``Int``/``Float``/``Str``/``Dict``/``List``; unions (``Int | Float``, ``Optional[Int]``)
+    give each member that maps. Annotations that map to nothing leave the parameter taking any
+    data; annotations that cannot be resolved are ignored.
     """
     try:
         hints = typing.get_type_hints(function)
@@ -208,11 +210,28 @@ def annotated_types(function: Callable[..., Any]) -> dict[str, tuple[type, ...]]
         hints = {}
     found: dict[str, tuple[type, ...]] = {}
     for name, hint in hints.items():
-        members = [arg for arg in (typing.get_args(hint) if _is_union(hint) else (hint,)) if arg is not type(None)]
-        data_types = tuple(arg for arg in members if isinstance(arg, type) and issubclass(arg, Data))
-        if data_types and len(data_types) == len(members) and name != "return":
+        members = typing.get_args(hint) if _is_union(hint) else (hint,)
+        data_types = tuple(dict.fromkeys(t for t in map(_data_type, members) if t is not None))
+        if data_types and name != "return":
             found[name] = data_types
     return found
+
+
+def _data_type(annotation: Any) -> type | None:
+    """The data class an annotation stands for, or None."""
+    if isinstance(annotation, type) and issubclass(annotation, Data):
+        return annotation
+    from provgraph.orm.nodes.data.bool_ import Bool
+    from provgraph.orm.nodes.data.containers import Dict, List
+    from provgraph.orm.nodes.data.numeric import Float, Int
+    from provgraph.orm.nodes.data.str_ import Str
+
+    builtin = {bool: Bool, int: Int, float: Float, str: Str, dict: Dict, list: List,
+               typing.Dict: Dict, typing.List: List}  # noqa: UP006 - the pre-PEP-585 spellings map too
+    try:
+        return builtin.get(annotation)
+    except TypeError:  # an unhashable annotation
+        return None
 
 
 def _is_union(hint: Any) -> bool:
