@@ -171,3 +171,28 @@ def cleanworkdir(ctx: click.Context, identifiers: tuple[str, ...], computer_labe
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise click.ClickException(f"{len(failed)} work directory(ies) could not be cleaned")
+
+
+@calcjob.command()
+@click.argument("identifier", metavar="CALCJOB")
+@click.option("-k", "--keys", multiple=True, help="Only these keys (repeatable).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["json+date", "yaml", "yaml_expanded"]), default="json+date",
+              show_default=True, help="The format of the output.")
+@click.pass_context
+def res(ctx: click.Context, identifier: str, keys: tuple[str, ...], fmt: str) -> None:
+    """Print the ``output_parameters`` Dict of a CalcJob (the parsed results)."""
+    load_cli_profile(ctx)
+    from provgraph.cli.cmd_data import _dump
+    from provgraph.common.links import LinkType
+
+    node = load_calcjob(identifier)
+    with provgraph_errors():
+        found = [t.node for t in node.base.links.get_outgoing().all()
+                 if t.link_type is LinkType.CREATE and t.link_label == "output_parameters"]
+    if not found:
+        raise click.ClickException(f"CalcJob {node.pk} has no output_parameters output")
+    values = dict(found[0].items())
+    missing = [key for key in keys if key not in values]
+    if missing:
+        raise click.ClickException(f"no key(s) {', '.join(map(repr, missing))} in the output_parameters of {node.pk}")
+    click.echo(_dump({k: v for k, v in values.items() if not keys or k in keys}, fmt))

@@ -334,3 +334,12 @@ def _field_command(field: str, short: str) -> None:
 
 _field_command("label", "-L")
 _field_command("description", "-D")
+
+
+def _register_comment() -> None:
+    from provgraph.cli.cmd_comment import comment
+
+    node.add_command(comment)
+
+
+_register_comment()

@@ -161,6 +161,23 @@ def status(ctx: click.Context, identifiers: tuple[str, ...], most_recent_node: b
             click.echo("\n".join(call_tree_lines(node, call_link_label, max_depth)))
 
 
+@process.command("call-root")
+@click.argument("identifiers", nargs=-1, metavar="[PROCESSES]...")
+@click.pass_context
+def call_root(ctx: click.Context, identifiers: tuple[str, ...]) -> None:
+    """Print the top-level process (the root of the call stack) of each process."""
+    load_cli_profile(ctx)
+    from provgraph.cli.loaders import load_nodes
+    from provgraph.orm import ProcessNode
+
+    with provgraph_errors():
+        for node in load_nodes(identifiers, ProcessNode, "process"):
+            root = node
+            while (caller := root.caller) is not None:
+                root = caller
+            click.echo(root.pk if root.pk != node.pk else f"No callers found for {node.process_label}<{node.pk}>")
+
+
 @process.command()
 @click.argument("identifier")
 @click.pass_context
