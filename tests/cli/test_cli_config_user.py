@@ -124,3 +124,11 @@ def test_user_configure_bad_email():
 def test_user_configure_needs_email_non_interactively():
     result = run("user", "configure", "-n", "--first-name", "X")
     assert result.exit_code == 2 and "--email is required" in last_line(result)
+
+
+def test_options_survive_a_rewrite_of_the_profile():
+    run("config", "set", "daemon.default_workers", "4")
+    run("config", "set", "--global", "daemon.timeout", "9")
+    assert run("user", "configure", "--email", "erin@example.org", "-n", "--set-default").exit_code == 0
+    assert run("config", "get", "daemon.default_workers").output.strip() == "4"
+    assert run("config", "get", "daemon.timeout").output.strip() == "9.0"
