@@ -142,7 +142,7 @@ class _GraphGroup(click.Group):
 
 @node.group(cls=_GraphGroup)
 def graph() -> None:
-    """Draw provenance graphs: ``generate ROOT_NODES...`` (as verdi), or ``PK [OPTIONS]`` (the short form)."""
+    """Draw provenance graphs: `generate ROOT_NODES...` (as verdi) or the short form `graph PK [OPTIONS]`."""
 
 
 @graph.command("around", hidden=True)
