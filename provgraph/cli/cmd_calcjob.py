@@ -182,7 +182,7 @@ def cleanworkdir(ctx: click.Context, identifiers: tuple[str, ...], computer_labe
 def res(ctx: click.Context, identifier: str, keys: tuple[str, ...], fmt: str) -> None:
     """Print the ``output_parameters`` Dict of a CalcJob (the parsed results)."""
     load_cli_profile(ctx)
-    from provgraph.cli.cmd_data import _dump
+    from provgraph.cli.cmd_data import dump_value
     from provgraph.common.links import LinkType
 
     node = load_calcjob(identifier)
@@ -195,4 +195,4 @@ def res(ctx: click.Context, identifier: str, keys: tuple[str, ...], fmt: str) ->
     missing = [key for key in keys if key not in values]
     if missing:
         raise click.ClickException(f"no key(s) {', '.join(map(repr, missing))} in the output_parameters of {node.pk}")
-    click.echo(_dump({k: v for k, v in values.items() if not keys or k in keys}, fmt))
+    click.echo(dump_value({k: v for k, v in values.items() if not keys or k in keys}, fmt))

@@ -33,7 +33,7 @@ def _orm(name: str) -> Any:
     return getattr(provgraph.orm, name)
 
 
-def _dump(value: Any, fmt: str) -> str:
+def dump_value(value: Any, fmt: str) -> str:
     """``value`` as indented JSON (datetimes as ISO text) or YAML."""
     if fmt == "json+date":
         return json.dumps(value, indent=4, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
@@ -60,7 +60,7 @@ def dict_show(ctx: click.Context, identifiers: tuple[str, ...], fmt: str) -> Non
     """Print the content of Dict nodes."""
     load_cli_profile(ctx)
     for node in load_nodes(identifiers, _orm("Dict")):
-        click.echo(_dump(dict(node.items()), fmt))
+        click.echo(dump_value(dict(node.items()), fmt))
 
 
 @data.group("core.array")
@@ -78,7 +78,7 @@ def array_show(ctx: click.Context, identifiers: tuple[str, ...], fmt: str) -> No
     for node in load_nodes(identifiers, _orm("ArrayData")):
         with provgraph_errors():
             arrays = {name: node.get_array(name).tolist() for name in node.get_arraynames()}
-        click.echo(_dump(arrays, fmt))
+        click.echo(dump_value(arrays, fmt))
 
 
 @data.group("core.singlefile")

@@ -179,7 +179,10 @@ def remove_nodes(ctx: click.Context, group_identifier: str, clear: bool, force: 
         what = "every node" if clear else f"{len(members)} node(s)"
         click.confirm(f"Remove {what} from {found}?", abort=True)
     with provgraph_errors():
-        found.clear() if clear else found.remove_nodes(members)
+        if clear:
+            found.clear()
+        else:
+            found.remove_nodes(members)
     success(f"{found} has {found.count()} member(s) left")
 
 

@@ -282,7 +282,7 @@ def _dict_command(kind: str) -> None:
     def show_dict(ctx: click.Context, identifiers: tuple[str, ...], keys: tuple[str, ...], fmt: str,
                   raw: bool) -> None:
         load_cli_profile(ctx)
-        from provgraph.cli.cmd_data import _dump
+        from provgraph.cli.cmd_data import dump_value
         from provgraph.cli.loaders import load_nodes
 
         found = {}
@@ -290,11 +290,11 @@ def _dict_command(kind: str) -> None:
             values = getattr(each.base, kind).all
             found[each.pk] = {k: v for k, v in values.items() if not keys or k in keys}
         if raw:
-            click.echo(_dump({str(pk): values for pk, values in found.items()}, fmt))
+            click.echo(dump_value({str(pk): values for pk, values in found.items()}, fmt))
             return
         for pk, values in found.items():
             click.echo(f"PK: {pk}")
-            click.echo(_dump(values, fmt))
+            click.echo(dump_value(values, fmt))
 
 
 _dict_command("attributes")
