@@ -21,12 +21,17 @@ def process() -> None:
     """Inspect and control processes."""
 
 
-def list_rows(states: tuple[str, ...], past_days: int | None, types: tuple[str, ...],
-              limit: int) -> list[list[Any]]:
-    """The rows of ``process list``: pk, ctime, label, state, exit status, status; newest first."""
+def list_rows(states: tuple[str, ...], past_days: int | None, types: tuple[str, ...], limit: int,
+              extra_filters: dict[str, Any] | None = None,
+              order: tuple[str, str] = ("ctime", "desc")) -> list[list[Any]]:
+    """The rows of ``process list``: pk, ctime, label, state, exit status, paused, status; newest first by default.
+
+    :param extra_filters: more QueryBuilder filters on the process node (exit status, pks of a group...)
+    :param order: (``ctime`` or ``pk``, ``asc`` or ``desc``)
+    """
     from provgraph.orm import ProcessNode, QueryBuilder
 
-    filters: dict[str, Any] = {"attributes.process_state": {"in": list(states)}}
+    filters: dict[str, Any] = {"attributes.process_state": {"in": list(states)}, **(extra_filters or {})}
     if past_days is not None:
         filters["ctime"] = {">": datetime.now(timezone.utc) - timedelta(days=past_days)}
     if types:
@@ -34,28 +39,60 @@ def list_rows(states: tuple[str, ...], past_days: int | None, types: tuple[str, 
     projections = ["pk", "ctime", "attributes.process_label", "attributes.process_state",
                    "attributes.exit_status", "attributes.paused", "attributes.process_status"]
     qb = QueryBuilder(limit=limit).append(ProcessNode, tag="p", filters=filters, project=projections)
-    qb.order_by({"p": {"ctime": "desc"}})
+    qb.order_by({"p": {order[0]: order[1]}})
     return qb.all()
 
 
+def _extra_filters(exit_status: int | None, failed: bool, paused: bool, group_identifier: str | None) -> dict[str, Any]:
+    """verdi's ``-E``, ``-X``, ``--paused`` and ``-G`` as QueryBuilder filters."""
+    extra: dict[str, Any] = {"attributes.paused": True} if paused else {}
+    if exit_status is not None:
+        extra["attributes.exit_status"] = exit_status
+    if failed:
+        extra["attributes.exit_status"] = {">": 0}
+    if group_identifier is not None:
+        from provgraph.cli.loaders import load_group_of
+
+        extra["pk"] = {"in": [node.pk for node in load_group_of(group_identifier).nodes]}
+    return extra
+
+
 @process.command("list")
-@click.option("--state", "-S", "states", multiple=True, type=click.Choice(STATES),
+@click.option("--state", "--process-state", "-S", "states", multiple=True, type=click.Choice(STATES),
               help="Only processes in these states (default: created, running, waiting).")
 @click.option("--all", "-a", "show_all", is_flag=True, help="Processes in every state.")
-@click.option("--past-days", "-p", type=int, help="Only processes created in the last N days.")
-@click.option("--type", "-T", "types", multiple=True, help="Only processes with this label (class name).")
-@click.option("--limit", "-l", default=100, show_default=True, help="At most this many rows.")
+@click.option("--past-days", "-p", type=click.IntRange(min=0), help="Only processes created in the last N days.")
+@click.option("--type", "--process-label", "-T", "-L", "types", multiple=True,
+              help="Only processes with this label (class or function name).")
+@click.option("--exit-status", "-E", type=int, help="Only processes that ended with this exit status.")
+@click.option("--failed", "-X", is_flag=True, help="Only finished processes with a non-zero exit status.")
+@click.option("--paused", is_flag=True, help="Only paused processes.")
+@click.option("--group", "-G", "group_identifier", help="Only processes in this group (pk, label or uuid).")
+@click.option("--order-by", "-O", type=click.Choice(["id", "ctime"]), default="ctime", show_default=True)
+@click.option("--order-direction", "-D", type=click.Choice(["asc", "desc"]), default="desc", show_default=True)
+@click.option("--raw", "-r", is_flag=True, help="Rows only, tab-separated, no table or total.")
+@click.option("--limit", "-l", default=100, show_default=True, type=click.IntRange(min=1),
+              help="At most this many rows.")
 @click.pass_context
-def list_(ctx: click.Context, states: tuple[str, ...], show_all: bool, past_days: int | None,
-          types: tuple[str, ...], limit: int) -> None:
-    """List processes, newest first."""
+def list_(ctx: click.Context, states: tuple[str, ...], show_all: bool, past_days: int | None, types: tuple[str, ...],
+          exit_status: int | None, failed: bool, paused: bool, group_identifier: str | None, order_by: str,
+          order_direction: str, raw: bool, limit: int) -> None:
+    """List processes, newest first (verdi's filters: -S, -a, -p, -L, -E, -X, --paused, -G)."""
     load_cli_profile(ctx)
-    chosen = STATES if show_all else (states or ACTIVE)
+    chosen = STATES if show_all or exit_status is not None or failed else (states or ACTIVE)
+    if failed:
+        chosen = ("finished",)
     with provgraph_errors():
-        rows = list_rows(chosen, past_days, types, limit)
-    print_table(["pk", "created", "process", "state", "exit", "status"],
-                [(pk, ctime.strftime("%Y-%m-%d %H:%M:%S"), label, state + (" (paused)" if paused else ""), exit_status,
-                  status) for pk, ctime, label, state, exit_status, paused, status in rows])
+        extra = _extra_filters(exit_status, failed, paused, group_identifier)
+        rows = list_rows(chosen, past_days, types, limit, extra, ("pk" if order_by == "id" else "ctime",
+                                                                  order_direction))
+    shown = [(pk, ctime.strftime("%Y-%m-%d %H:%M:%S"), label, state + (" (paused)" if is_paused else ""), exit_code,
+              status) for pk, ctime, label, state, exit_code, is_paused, status in rows]
+    if raw:
+        for row in shown:
+            click.echo("\t".join("" if cell is None else str(cell) for cell in row))
+        return
+    print_table(["pk", "created", "process", "state", "exit", "status"], shown)
     click.echo(f"{len(rows)} process(es)")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from compat_cli_support import error_line, invoke, sqlite_cli  # noqa: F401 - sqlite_cli is a fixture
@@ -178,3 +179,54 @@ def test_node_description_table(tree):
 def test_node_attributes_unknown_node():
     result = invoke("node", "attributes", "654321098")
     assert result.exit_code == 2 and "no node found" in error_line(result)
+
+
+@pytest.fixture
+def labelled():
+    """Four processes of one unique label: finished 0, finished 3, excepted, waiting (paused)."""
+    label = f"Listed{uuid.uuid4().hex[:8]}"
+    return {"label": label,
+            "ok": process(CalcFunctionNode, label, "finished", 0),
+            "failed": process(CalcFunctionNode, label, "finished", 3),
+            "excepted": process(CalcFunctionNode, label, "excepted"),
+            "paused": process(WorkChainNode, label, "waiting", paused=True)}
+
+
+def _listed(*args: str) -> list[str]:
+    result = invoke("process", "list", "-r", *args)
+    assert result.exit_code == 0, result.output
+    return [line.split("\t")[0] for line in result.output.splitlines()]
+
+
+def test_process_list_default_shows_active_only(labelled):
+    assert _listed("-L", labelled["label"]) == [str(labelled["paused"].pk)]
+
+
+def test_process_list_all_and_order(labelled):
+    pks = [str(labelled[key].pk) for key in ("ok", "failed", "excepted", "paused")]
+    assert _listed("-L", labelled["label"], "-a", "-O", "id", "-D", "asc") == pks
+    assert _listed("-L", labelled["label"], "-a") == pks[::-1]
+
+
+def test_process_list_failed_exit_status_state_paused(labelled):
+    assert _listed("-L", labelled["label"], "-X") == [str(labelled["failed"].pk)]
+    assert _listed("-L", labelled["label"], "-E", "0") == [str(labelled["ok"].pk)]
+    assert _listed("-L", labelled["label"], "--process-state", "excepted") == [str(labelled["excepted"].pk)]
+    assert _listed("-L", labelled["label"], "-a", "--paused") == [str(labelled["paused"].pk)]
+
+
+def test_process_list_group_and_table(labelled):
+    from provgraph.orm import Group
+
+    group = Group(label=f"procs-{uuid.uuid4().hex[:8]}").store()
+    group.add_nodes(labelled["ok"])
+    assert _listed("-a", "-G", group.label) == [str(labelled["ok"].pk)]
+    table = invoke("process", "list", "-a", "-L", labelled["label"])
+    assert "4 process(es)" in table.output and "waiting (paused)" in table.output
+
+
+def test_process_list_bad_options():
+    bad_state = invoke("process", "list", "-S", "sleeping")
+    assert bad_state.exit_code == 2 and "Invalid value for '--state'" in bad_state.output
+    bad_group = invoke("process", "list", "-G", f"ghost-{uuid.uuid4().hex[:6]}")
+    assert bad_group.exit_code == 2 and "no group found" in error_line(bad_group)
