@@ -134,14 +134,14 @@ def test_maintain_dry_run_then_real(repository):
     kept = repository.put_object_from_bytes(b"referenced")
     orphan = repository.put_object_from_bytes(b"orphan!")
 
-    report = maintain(repository, {kept})
+    report = maintain(repository, {kept}, grace_period=0)
     assert report == MaintenanceReport(unreferenced=[orphan], bytes_freed=7, deleted=False)
     assert repository.has_objects([kept, orphan]) == [True, True]
 
-    report = maintain(repository, {kept}, dry_run=False)
+    report = maintain(repository, {kept}, dry_run=False, grace_period=0)
     assert report.unreferenced == [orphan] and report.deleted and report.bytes_freed == 7
     assert repository.has_objects([kept, orphan]) == [True, False]
-    assert maintain(repository, {kept}, dry_run=False).unreferenced == []
+    assert maintain(repository, {kept}, dry_run=False, grace_period=0).unreferenced == []
 
 
 def seeded_bytes(seed: int, size: int) -> bytes:
