@@ -52,7 +52,6 @@ def _wait_finished(pk: int, timeout: float = 90.0) -> str:
 
 def test_undecodable_rows_are_moved_aside_and_workers_carry_on(presto):
     from provgraph.engine import submit
-    from provgraph.engine.celery.broker import DEAD_LETTER_TABLE
     from provgraph.engine.celery.tasks import install_submitter
 
     install_submitter()
@@ -66,6 +65,8 @@ def test_undecodable_rows_are_moved_aside_and_workers_carry_on(presto):
                    "VALUES (1, 'not a time', 'also bad', 1, ?)", (queue_id,))
     ok("worker", "start")
     assert _wait_finished(node.pk) == "finished"
+    from provgraph.engine.celery.broker import DEAD_LETTER_TABLE
+
     with sqlite3.connect(_queue_file()) as db:
         moved = db.execute(f"SELECT payload, error FROM {DEAD_LETTER_TABLE} ORDER BY id").fetchall()
         assert db.execute("SELECT count(*) FROM kombu_message").fetchone()[0] == 0
@@ -110,7 +111,6 @@ def test_status_reports_a_queue_file_with_a_damaged_page(presto):
 
 def test_submit_to_a_broken_broker_is_a_clear_error_and_the_reconciler_takes_over(presto):
     from provgraph.engine import submit
-    from provgraph.engine.celery.outbox import PublishError, find_lost, reconcile
     from provgraph.engine.celery.tasks import install_submitter
     from provgraph.exceptions import ProvgraphError
     from provgraph.orm import ProcessNode, QueryBuilder
@@ -121,6 +121,8 @@ def test_submit_to_a_broken_broker_is_a_clear_error_and_the_reconciler_takes_ove
     install_submitter()
     with pytest.raises(ProvgraphError) as raised:
         submit(AddMultiplyWorkChain, x=Int(1), y=Int(2), z=Int(3))
+    from provgraph.engine.celery.outbox import PublishError, find_lost, reconcile
+
     assert isinstance(raised.value, PublishError)
     pk = raised.value.pk
     assert f"process {pk} was stored" in str(raised.value) and "reconcile" in str(raised.value)
