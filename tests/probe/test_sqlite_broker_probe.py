@@ -18,7 +18,7 @@ from loss_support import invoke, ok, presto_profile
 from provgraph.engine.examples import AddMultiplyWorkChain
 from provgraph.orm import Int, load_node
 
-#: rows no worker can decode, each older than any real message so they are taken first
+#: rows no worker can decode
 BAD_PAYLOADS = [
     "not json {",
     "[1, 2, 3]",
@@ -55,16 +55,17 @@ def test_undecodable_rows_are_moved_aside_and_workers_carry_on(presto):
     from provgraph.engine.celery.tasks import install_submitter
 
     install_submitter()
-    node = submit(AddMultiplyWorkChain, x=Int(1), y=Int(2), z=Int(3))  # creates the queue, one real message
-    with sqlite3.connect(_queue_file()) as db:
-        (queue_id,) = db.execute("SELECT queue_id FROM kombu_message").fetchone()
+    first = submit(AddMultiplyWorkChain, x=Int(1), y=Int(2), z=Int(3))  # creates the queue
+    with sqlite3.connect(_queue_file()) as db:  # queued after it, before the second one (kombu leaves
+        (queue_id,) = db.execute("SELECT queue_id FROM kombu_message").fetchone()  # timestamps NULL)
         db.executemany("INSERT INTO kombu_message (visible, timestamp, payload, version, queue_id) "
-                       "VALUES (1, '2000-01-01 00:00:00.000000', ?, 1, ?)",
-                       [(payload, queue_id) for payload in BAD_PAYLOADS])
+                       "VALUES (1, NULL, ?, 1, ?)", [(payload, queue_id) for payload in BAD_PAYLOADS])
         db.execute("INSERT INTO kombu_message (visible, timestamp, payload, version, queue_id) "
                    "VALUES (1, 'not a time', 'also bad', 1, ?)", (queue_id,))
+    second = submit(AddMultiplyWorkChain, x=Int(4), y=Int(5), z=Int(6))
     ok("worker", "start")
-    assert _wait_finished(node.pk) == "finished"
+    assert _wait_finished(first.pk) == "finished"
+    assert _wait_finished(second.pk) == "finished"
     from provgraph.engine.celery.broker import DEAD_LETTER_TABLE
 
     with sqlite3.connect(_queue_file()) as db:
