@@ -108,19 +108,19 @@ def _wait_with_reconcile(pks: list[int], timeout: float) -> list[int]:
     """Wait until ``pks`` and their children ended, running a reconcile pass on them every few seconds."""
     from provgraph.engine.celery.outbox import reconcile
 
-    deadline, republished = time.monotonic() + timeout, []
+    deadline, republished, pending = time.monotonic() + timeout, [], {}
     while True:
-        everyone = sorted({*pks, *(child.pk for pk in pks for child in load_node(pk).called)})
-        pending = {pk: load_node(pk).process_state.value for pk in everyone
-                   if not load_node(pk).process_state.is_terminal}
-        if not pending:
-            return republished
         if time.monotonic() > deadline:
             pytest.fail(f"not ended {timeout:.0f} s after the restart (re-published {republished}): {pending}",
                         pytrace=False)
-        try:
+        try:  # this interpreter's pooled connections died with the server: the first reads may fail
+            everyone = sorted({*pks, *(child.pk for pk in pks for child in load_node(pk).called)})
+            pending = {pk: load_node(pk).process_state.value for pk in everyone
+                       if not load_node(pk).process_state.is_terminal}
+            if not pending:
+                return republished
             republished += reconcile(older_than=5, only=everyone)
-        except ProvgraphError:  # the database may still be settling
+        except ProvgraphError:
             pass
         time.sleep(3)
 
