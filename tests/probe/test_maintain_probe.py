@@ -7,7 +7,9 @@ one: a node's file stored before the node was committed was gone (8 of 1,500 wit
 from __future__ import annotations
 
 import io
+import os
 import threading
+import time
 
 from loss_support import invoke, ok, presto_profile
 
@@ -21,6 +23,21 @@ def test_a_file_of_a_node_not_yet_stored_survives_maintain(tmp_path, monkeypatch
         assert "removed 0 unreferenced objects" in output and "kept 1 unreferenced" in output
         node.store()
         assert load_node(node.pk).get_content() == "stored before its node"
+
+
+def test_maintain_removes_old_orphans_and_keeps_referenced_files(tmp_path, monkeypatch):
+    from provgraph.orm.backend import get_repository
+
+    with presto_profile(tmp_path / "home", monkeypatch) as folder:
+        kept = SinglefileData(io.BytesIO(b"referenced"), filename="kept.txt").store()
+        orphan = get_repository().put_object_from_bytes(b"orphan")
+        old = time.time() - 7200
+        for key in (orphan, kept.base.repository.object_key("kept.txt")):
+            os.utime(folder / "repository" / "objects" / key[:2] / key[2:], (old, old))
+        assert "would remove 1 unreferenced objects" in ok("storage", "maintain")
+        assert "removed 1 unreferenced objects" in ok("storage", "maintain", "--no-dry-run")
+        assert not get_repository().has_object(orphan)
+        assert load_node(kept.pk).get_content() == "referenced"
 
 
 def test_maintain_in_a_loop_beside_writers_loses_nothing(tmp_path, monkeypatch):
