@@ -191,7 +191,7 @@ class _Importer:
 
     def _copy_object(self, key: str) -> bool:
         """Store object ``key`` unless the repository has it; return whether it was stored."""
-        if self.repository.has_object(key):
+        if self.repository.refresh_objects([key])[0]:  # present: refreshed, so maintenance keeps it
             return False
         with self.archive.open_object(key) as handle:
             stored = self.repository.put_object_from_filelike(handle)

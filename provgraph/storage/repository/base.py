@@ -220,6 +220,17 @@ class RepositoryBackend(ABC):
         :raises RepositoryError: when the store fails
         """
 
+    def refresh_objects(self, keys: Iterable[str]) -> list[bool]:
+        """Refresh the time of each present object of ``keys`` (as storing its bytes again would); return which exist.
+
+        For callers that skip storing bytes the repository has (archive import): maintenance
+        then treats those objects as being stored now. The default checks existence only.
+
+        :raises ValidationError: when a key is malformed
+        :raises RepositoryError: when the store fails
+        """
+        return self.has_objects(keys)
+
     @abstractmethod
     def delete_if_older(self, keys: Iterable[str], cutoff: float) -> list[str]:
         """Delete those of ``keys`` last written before ``cutoff`` (epoch seconds); return the deleted ones.

@@ -158,6 +158,18 @@ class LocalRepository(RepositoryBackend):
                 except FileNotFoundError:  # removed meanwhile
                     continue
 
+    def refresh_objects(self, keys: Iterable[str]) -> list[bool]:
+        """``utime`` each present object file."""
+        found = []
+        with _translated("refreshing objects"):
+            for key in keys:
+                try:
+                    os.utime(self._path(key))
+                    found.append(True)
+                except FileNotFoundError:
+                    found.append(False)
+        return found
+
     def delete_if_older(self, keys: Iterable[str], cutoff: float) -> list[str]:
         """Move each object to ``trash/``, check its time there, then unlink it or move it back (see the module doc)."""
         deleted = []

@@ -173,12 +173,32 @@ class S3Repository(RepositoryBackend):
         for item in self._listing():
             yield item["Key"][len(self._objects_prefix) :], item["LastModified"].timestamp()
 
+    def refresh_objects(self, keys: Iterable[str]) -> list[bool]:
+        """HEAD each object; copy those older than ``TOUCH_AGE`` onto themselves (False when that fails)."""
+        found = []
+        for key in keys:
+            name = self._object_name(key)
+            head = self._head(name)
+            if head is not None and _age(head["LastModified"]) > TOUCH_AGE:
+                try:
+                    self.client.copy_object(Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket,
+                                            "Key": name}, MetadataDirective="REPLACE",
+                                            ContentType="application/octet-stream")
+                except ClientError:  # e.g. above the 5 GiB copy limit: the caller stores the bytes again
+                    found.append(False)
+                    continue
+                except BotoCoreError as exc:
+                    raise RepositoryError(f"refreshing object {key} in {self.description} failed: {exc}") from exc
+            found.append(head is not None)
+        return found
+
     def delete_if_older(self, keys: Iterable[str], cutoff: float) -> list[str]:
         """HEAD each object again and delete those still last modified before ``cutoff``."""
         old = []
         for key in dict.fromkeys(keys):
             head = self._head(self._object_name(key))
-            if head is not None and head["LastModified"].timestamp() < cutoff:
+            # a HEAD's LastModified has whole seconds: count the object as up to a second younger
+            if head is not None and head["LastModified"].timestamp() + 1.0 < cutoff:
                 old.append(key)
         if old:
             self.delete_objects(old)

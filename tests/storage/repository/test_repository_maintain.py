@@ -77,6 +77,20 @@ def test_a_refresh_after_the_listing_keeps_the_object(tmp_path):
     assert list((repo.root / "trash").iterdir()) == []
 
 
+def test_refresh_objects_reports_presence(repository):
+    key = repository.put_object_from_bytes(b"present")
+    assert repository.refresh_objects([key, "0" * 64]) == [True, False]
+
+
+def test_refreshed_objects_are_kept_by_maintenance(tmp_path):
+    """Archive import refreshes objects it finds present instead of storing them again."""
+    repo = LocalRepository(tmp_path / "repo")
+    key = repo.put_object_from_bytes(b"present already, about to be referenced")
+    _backdate(repo, key, 7200)
+    assert repo.refresh_objects([key]) == [True]
+    assert maintain(repo, set(), dry_run=False, grace_period=3600).young == [key] and repo.has_object(key)
+
+
 def test_old_unreferenced_objects_are_still_removed(tmp_path):
     repo = LocalRepository(tmp_path / "repo")
     kept = repo.put_object_from_bytes(b"referenced")
