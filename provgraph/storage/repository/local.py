@@ -279,10 +279,18 @@ class LocalRepository(RepositoryBackend):
                 return None  # a live writer
             raise
         try:
-            size = os.fstat(fd).st_size
+            stat = os.fstat(fd)
+            try:
+                if not os.path.samestat(os.stat(path), stat):
+                    return None
+            except FileNotFoundError:  # its writer renamed it into objects/ and let go of the lock
+                return None
             if not dry_run:
-                path.unlink()  # while holding the lock, so the writer protocol sees st_nlink == 0
-            return size
+                try:
+                    path.unlink()  # while holding the lock, so the writer protocol sees st_nlink == 0
+                except FileNotFoundError:
+                    return None
+            return stat.st_size
         finally:
             os.close(fd)
 

@@ -151,3 +151,34 @@ def test_s3_storing_present_bytes_refreshes_last_modified(make_s3_repository, mo
     assert second > first
     assert repo.delete_if_older([key], cutoff=second - 0.5) == [] and repo.has_object(key)
     assert repo.delete_if_older([key], cutoff=second + 5) == [key] and not repo.has_object(key)
+
+
+def test_a_cleaner_racing_a_commit_neither_fails_nor_removes_anything(tmp_path, monkeypatch):
+    """The cleaner opened a temporary file just before its writer renamed it into objects/ and let go.
+
+    Before the fix it then took the lock and failed unlinking the vanished name (maintain crashed
+    with ``No such file or directory``); now it leaves it alone.
+    """
+    import fcntl
+    import hashlib
+
+    from provgraph.storage.repository import local as local_module
+
+    repo = LocalRepository(tmp_path / "repo")
+    writing = repo._temporary_file()
+    fd, path = writing.__enter__()
+    os.write(fd, b"data")
+    key = hashlib.sha256(b"data").hexdigest()
+    real_flock, raced = fcntl.flock, []
+
+    def racing_flock(descriptor: int, operation: int) -> None:
+        if operation & fcntl.LOCK_NB and not raced:
+            raced.append(True)
+            repo._commit(path, key)  # the writer renames its file into objects/ ...
+            writing.__exit__(None, None, None)  # ... and lets go of the lock
+        real_flock(descriptor, operation)
+
+    monkeypatch.setattr(local_module.fcntl, "flock", racing_flock)
+    assert repo.clean_temporary(dry_run=False) == {} and raced
+    monkeypatch.undo()
+    assert repo.get_object_content(key) == b"data"
