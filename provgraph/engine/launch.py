@@ -223,6 +223,7 @@ def submit(process: Any, inputs: Mapping[str, Any] | None = None, *, wait: bool 
         node returned then shows its final state
     :raises ProcessNotImportable: for a class the workers could not import (nothing is stored)
     :raises ConfigurationError: when no submitter is installed (nothing is stored)
+    :raises PublishError: when the submitter fails (the node is stored and marked for the reconciler)
     """
     inputs = merge_inputs(inputs, kwargs)
     frame = current_frame()
@@ -254,7 +255,12 @@ def _submit_top(process: Any, inputs: Mapping[str, Any]) -> ProcessNode:
             "provgraph.engine.launch.set_submitter(callable) first; use run() to run it in this interpreter"
         )
     node = create_stored(process_class, inputs)
-    submitter(node.pk)
+    try:
+        submitter(node.pk)
+    except Exception as exc:  # the node is stored: mark it for the reconciler and say so (issue 13 item 6)
+        from provgraph.engine.celery.outbox import publish_failed
+
+        raise publish_failed(node.pk, exc) from exc
     return node
 
 
