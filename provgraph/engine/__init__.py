@@ -29,10 +29,12 @@ from provgraph.engine.processes import (
     while_,
     workfunction,
 )
+from provgraph.engine.processes.workchains import BaseRestartWorkChain, ProcessHandlerReport, process_handler
 from provgraph.engine.step import StepAction, StepResult, advance
 
 __all__ = [
     "ExitCode", "Process", "ProcessBuilder", "ProcessSpec", "StepAction", "StepResult", "ToContext", "WorkChain",
     "advance", "append_", "calcfunction", "if_", "kill", "pause", "play", "return_", "run", "run_get_node",
     "set_submitter", "submit", "while_", "workfunction",
+    "BaseRestartWorkChain", "ProcessHandlerReport", "process_handler",
 ]
