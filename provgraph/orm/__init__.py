@@ -16,6 +16,7 @@ from provgraph.orm.nodes.data.base import BaseType
 from provgraph.orm.nodes.data.bool_ import Bool
 from provgraph.orm.nodes.data.cif import CifData
 from provgraph.orm.nodes.data.code import AbstractCode, InstalledCode, PortableCode
+from provgraph.orm.nodes.data.code_containerized import ContainerizedCode
 from provgraph.orm.nodes.data.containers import Dict, List
 from provgraph.orm.nodes.data.data import Data
 from provgraph.orm.nodes.data.enum import EnumData
@@ -63,6 +64,7 @@ __all__ = [
     "Node",
     "NumericType",
     "PortableCode",
+    "ContainerizedCode",
     "ProcessNode",
     "QueryBuilder",
     "RemoteData",

@@ -52,6 +52,14 @@ def _executables(process: CalcJob, calc_info: CalcInfo, sandbox: Path) -> tuple[
     return words, portable
 
 
+def _containers(process: CalcJob) -> dict[str, tuple[list[str], bool]]:
+    """Container engine words and wrap flag of each containerized code among the inputs, by uuid."""
+    from provgraph.orm.nodes.data.code_containerized import ContainerizedCode
+
+    return {uuid: (code.get_engine_command_words(), code.wrap_cmdline_params)
+            for uuid, code in process.codes().items() if isinstance(code, ContainerizedCode)}
+
+
 def stage_inputs(process: CalcJob, calc_info: CalcInfo, sandbox: Path, workdir: str) -> tuple[str, list[str]]:
     """Complete the sandbox (see the module docstring); return the submit script's name and portable executables.
 
@@ -67,7 +75,8 @@ def stage_inputs(process: CalcJob, calc_info: CalcInfo, sandbox: Path, workdir: 
         executables, portable = _executables(process, calc_info, portable_dir)
         scheduler = scheduler_for(computer)
         template = job_template(options, computer, scheduler, calc_info, executables,
-                                (main.prepend_text, main.append_text), f"provgraph-{process.node.pk}", workdir)
+                                (main.prepend_text, main.append_text), f"provgraph-{process.node.pk}", workdir,
+                                containers=_containers(process))
         script = options.get("submit_script_filename") or SUBMIT_SCRIPT
         (sandbox / script).write_text(scheduler.get_submit_script(template))
         _record_inputs(process, sandbox, calc_info.provenance_exclude_list)
