@@ -20,6 +20,7 @@ from typing import Any
 
 from provgraph.engine.exceptions import EngineError, ProcessExcepted, ProcessKilled
 from provgraph.engine.processes.builder import ProcessBuilder
+from provgraph.engine.processes.calcjobs.dry_run import is_dry_run, perform_dry_run
 from provgraph.engine.processes.functions import FunctionProcess
 from provgraph.engine.processes.process import Process, outputs_of
 from provgraph.engine.processes.utils import AttributeDict
@@ -95,6 +96,8 @@ def run_get_node(process: Any, *args: Any, **inputs: Any) -> tuple[AttributeDict
     :raises ProcessKilled: when it was killed
     """
     process_class, inputs = resolve(process, args, inputs)
+    if is_dry_run(process_class, inputs):  # a CalcJob's dry run: prepared locally, nothing stored
+        return perform_dry_run(process_class, inputs)
     if current_frame() is not None or issubclass(process_class, FunctionProcess):
         instance = run_inline(process_class, inputs)
         return outputs_of_process(instance), instance.node
@@ -183,6 +186,8 @@ def submit(process: Any, **inputs: Any) -> ProcessNode:
     if frame is not None and frame.process is not None:
         return create_child(frame.process, process, inputs)
     process_class, inputs = resolve(process, (), inputs)
+    if is_dry_run(process_class, inputs):  # as in AiiDA: a dry run is run here, whatever the launcher
+        return perform_dry_run(process_class, inputs)[1]
     check_importable(process_class)
     submitter = get_submitter()
     if submitter is None:

@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Protocol
 
 from provgraph.common.links import LinkType
 from provgraph.engine.exceptions import EngineError
-from provgraph.engine.processes.calcjobs import connections, lifecycle
+from provgraph.engine.processes.calcjobs import connections, dry_run, lifecycle
 from provgraph.engine.processes.calcjobs.calcinfo import CalcInfo
 from provgraph.engine.processes.calcjobs.options import define_options, job_template, option_attributes
 from provgraph.engine.processes.exit_code import ExitCode
@@ -111,6 +111,10 @@ class CalcJob(Process):
         super().define(spec)
         spec.input("code", valid_type=AbstractCode, help="the code (executable) the job runs")
         define_options(spec)
+        spec.input("metadata.dry_run", valid_type=bool, default=False, non_db=True,
+                   help="prepare the input folder in ./submit_test without storing or submitting anything")
+        spec.input("metadata.store_provenance", valid_type=bool, default=True, non_db=True,
+                   help="False (only with dry_run) stores nothing")
         spec.output("remote_folder", valid_type=RemoteData, help="the working directory on the computer")
         spec.output("retrieved", valid_type=FolderData, help="the files retrieved after the job ended")
         spec.exit_code(110, "ERROR_SCHEDULER_JOB_FAILED",
@@ -133,6 +137,7 @@ class CalcJob(Process):
         """
         process = super().create(inputs, work, caller)
         metadata = process.inputs.get("metadata", {})
+        dry_run.check_metadata(metadata, cls.__name__)
         options = dict(metadata.get("options", {}))
         code = process.inputs.code
         label = metadata.get("computer") or getattr(code, "computer", None)
