@@ -194,3 +194,12 @@ def repo_cat(ctx: click.Context, identifier: str, path: str) -> None:
         with repository.open(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 16), b""):
                 click.echo(chunk, nl=False)
+
+
+def _register_rehash() -> None:
+    from provgraph.cli.cmd_node_rehash import rehash
+
+    node.add_command(rehash)
+
+
+_register_rehash()
