@@ -93,11 +93,22 @@ class VersionedAdd(ArithmeticAddCalculation):
     CACHE_VERSION = 1
 
 
-@pytest.fixture
-def code(backend_profile, tmp_path):
+def _bash_code(tmp_path):
     computer = Computer(f"pg-cache-{uuid.uuid4().hex[:10]}", "localhost", "core.local", "core.direct",
                         workdir=str(tmp_path / "work"), metadata={"minimum_job_poll_interval": 0.2}).store()
     return InstalledCode(computer=computer, filepath_executable="/bin/bash", label="bash").store()
+
+
+@pytest.fixture
+def code(backend_profile, tmp_path):
+    """A bash code on a core.local computer, on each backend."""
+    return _bash_code(tmp_path)
+
+
+@pytest.fixture
+def embedded_code(embedded_profile, tmp_path):
+    """A bash code on a core.local computer on the embedded backend (the rest of the matrix runs there only)."""
+    return _bash_code(tmp_path)
 
 
 def _add(code, process=ArithmeticAddCalculation, x=2, y=3, **metadata):
@@ -142,29 +153,29 @@ def test_a_cached_calcjob_clones_the_outputs_and_never_touches_the_computer(code
     assert cached.base.attributes.get("job_id", None) is None  # nothing was submitted
 
 
-def test_disable_cache_and_caching_off_run_for_real(code):
-    _add(code)
+def test_disable_cache_and_caching_off_run_for_real(embedded_code):
+    _add(embedded_code)
     with enable_caching():
-        _, forced = _add(code, disable_cache=True)
-    _, plain = _add(code)
+        _, forced = _add(embedded_code, disable_cache=True)
+    _, plain = _add(embedded_code)
     assert forced.base.caching.get_cache_source() is None and plain.base.caching.get_cache_source() is None
     assert forced.base.attributes.get("job_id") and plain.base.attributes.get("job_id")
 
 
-def test_an_exit_code_that_invalidates_the_cache_is_not_reused(code):
-    _, first = _add(code, InvalidatingAdd, y=-5)
+def test_an_exit_code_that_invalidates_the_cache_is_not_reused(embedded_code):
+    _, first = _add(embedded_code, InvalidatingAdd, y=-5)
     assert first.exit_status == 410 and not first.base.caching.is_valid_cache
     with enable_caching():
-        _, second = _add(code, InvalidatingAdd, y=-5)
-        _, plain_first = _add(code, y=-5)
-        _, plain_second = _add(code, y=-5)
+        _, second = _add(embedded_code, InvalidatingAdd, y=-5)
+        _, plain_first = _add(embedded_code, y=-5)
+        _, plain_second = _add(embedded_code, y=-5)
     assert second.base.caching.get_cache_source() is None
     assert plain_second.base.caching.get_cache_source() == plain_first.uuid  # 410 does not invalidate here
     assert plain_second.exit_status == 410 and plain_second.outputs["sum"].value == -3
 
 
-def test_the_cache_version_is_part_of_the_hash(code):
-    inputs = {"code": code, "x": Int(1), "y": Int(1), "metadata": {"options": OPTIONS}}
+def test_the_cache_version_is_part_of_the_hash(embedded_code):
+    inputs = {"code": embedded_code, "x": Int(1), "y": Int(1), "metadata": {"options": OPTIONS}}
     versioned = create_stored(VersionedAdd, inputs)
     assert versioned.base.attributes.get("cache_version") == {"calc_job": 1}
     before = versioned.base.caching.compute_hash()

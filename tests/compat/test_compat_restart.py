@@ -15,13 +15,19 @@ from restart_support import OPTIONS, AddRestartWorkChain, flaky_code, local_comp
 
 from provgraph.engine import play, run  # noqa: E402
 from provgraph.exceptions import ValidationError  # noqa: E402
-from provgraph.orm import Int, load_node  # noqa: E402
+from provgraph.orm import InstalledCode, Int, load_node  # noqa: E402
 from provgraph.orm.querybuilder import QueryBuilder  # noqa: E402
 
 
 @pytest.fixture
 def computer(backend_profile, tmp_path):
-    """A core.local computer on the backend under test."""
+    """A core.local computer, on each backend."""
+    return local_computer(tmp_path / "work")
+
+
+@pytest.fixture
+def embedded_computer(embedded_profile, tmp_path):
+    """A core.local computer on the embedded backend (the rest of the matrix runs there only)."""
     return local_computer(tmp_path / "work")
 
 
@@ -56,15 +62,15 @@ def test_a_job_failing_twice_is_restarted_until_it_succeeds(computer, tmp_path):
     assert node.outputs["sum"].uuid == children[-1].outputs["sum"].uuid
 
 
-def test_max_iterations_ends_with_401(computer, tmp_path):
-    code, counter = flaky_code(computer, tmp_path, failures=5)
+def test_max_iterations_ends_with_401(embedded_computer, tmp_path):
+    code, counter = flaky_code(embedded_computer, tmp_path, failures=5)
     _, node = run.get_node(AddRestartWorkChain, add=_add(code), max_iterations=Int(2))
     assert node.exit_status == 401
     assert len(node.called) == 2 and counter.read_text().strip() == "2"
 
 
-def test_a_handler_fixes_the_inputs_and_priority_and_do_break_decide_which_handlers_run(computer, tmp_path):
-    code, _ = flaky_code(computer, tmp_path, failures=0)
+def test_a_handler_fixes_the_inputs_and_priority_and_do_break_decide_which_handlers_run(embedded_computer, tmp_path):
+    code, _ = flaky_code(embedded_computer, tmp_path, failures=0)
     outputs, node = run.get_node(AddRestartWorkChain, add=_add(code, x=1, y=-4))
     assert node.is_finished_ok, node.exit_message
     assert outputs["sum"].value == 5
@@ -75,8 +81,8 @@ def test_a_handler_fixes_the_inputs_and_priority_and_do_break_decide_which_handl
     assert node.exit_status == 450 and len(node.called) == 1
 
 
-def test_handler_overrides_enable_a_disabled_handler(computer, tmp_path):
-    code, _ = flaky_code(computer, tmp_path, failures=0)
+def test_handler_overrides_enable_a_disabled_handler(embedded_computer, tmp_path):
+    code, _ = flaky_code(embedded_computer, tmp_path, failures=0)
     _, node = run.get_node(AddRestartWorkChain, add=_add(code),
                            handler_overrides={"reject_everything": {"enabled": True}})
     assert node.exit_status == 499 and len(node.called) == 1
@@ -86,8 +92,8 @@ def test_handler_overrides_enable_a_disabled_handler(computer, tmp_path):
 @pytest.mark.parametrize(("policy", "failures", "status", "runs"), [
     (None, 1, 402, 1), ("abort", 1, 402, 1), ("restart_once", 1, 0, 2), ("restart_once", 2, 402, 2),
 ])
-def test_unhandled_failure_policies(computer, tmp_path, policy, failures, status, runs):
-    code, _ = flaky_code(computer, tmp_path, failures=failures)
+def test_unhandled_failure_policies(embedded_computer, tmp_path, policy, failures, status, runs):
+    code, _ = flaky_code(embedded_computer, tmp_path, failures=failures)
     inputs = {"add": _add(code), "handler_overrides": {"handle_garbage": {"enabled": False}}}
     if policy:
         inputs["on_unhandled_failure"] = policy
@@ -107,14 +113,16 @@ def _run_in_thread(inputs):
     return thread, result
 
 
-def _wait_paused(deadline=60.0):
+def _wait_paused(code, deadline=120.0):
+    """The work chain that runs ``code`` once it paused."""
     from provgraph.orm.nodes.process.process import WorkChainNode
 
     end = time.monotonic() + deadline
     while time.monotonic() < end:
-        found = QueryBuilder().append(WorkChainNode, filters={"attributes.paused": True,
-                                                              "attributes.process_label": "AddRestartWorkChain"},
-                                      project="pk").all(flat=True)
+        builder = QueryBuilder().append(InstalledCode, filters={"uuid": code.uuid}, tag="code")
+        builder.append(WorkChainNode, with_incoming="code", project="pk",
+                       filters={"attributes.paused": True, "attributes.process_label": "AddRestartWorkChain"})
+        found = builder.all(flat=True)
         if found:
             return load_node(found[0])
         time.sleep(0.2)
@@ -122,11 +130,11 @@ def _wait_paused(deadline=60.0):
 
 
 @pytest.mark.parametrize(("policy", "runs_before_pause"), [("pause", 1), ("restart_and_pause", 2)])
-def test_pausing_policies_pause_and_play_resumes(computer, tmp_path, policy, runs_before_pause):
-    code, _ = flaky_code(computer, tmp_path, failures=runs_before_pause)
+def test_pausing_policies_pause_and_play_resumes(embedded_computer, tmp_path, policy, runs_before_pause):
+    code, _ = flaky_code(embedded_computer, tmp_path, failures=runs_before_pause)
     thread, result = _run_in_thread({"add": _add(code), "on_unhandled_failure": policy,
                                      "handler_overrides": {"handle_garbage": False}})
-    paused = _wait_paused()
+    paused = _wait_paused(code)
     try:
         assert len(paused.called) == runs_before_pause
         assert "pausing for inspection" in "\n".join(_reports(paused))
@@ -138,8 +146,8 @@ def test_pausing_policies_pause_and_play_resumes(computer, tmp_path, policy, run
     assert len(node.called) == runs_before_pause + 1
 
 
-def test_clean_workdir_removes_the_working_directories(computer, tmp_path):
-    code, _ = flaky_code(computer, tmp_path, failures=1)
+def test_clean_workdir_removes_the_working_directories(embedded_computer, tmp_path):
+    code, _ = flaky_code(embedded_computer, tmp_path, failures=1)
     _, node = run.get_node(AddRestartWorkChain, add=_add(code), clean_workdir=True)
     assert node.is_finished_ok
     folders = [child.outputs["remote_folder"] for child in node.called]
@@ -157,8 +165,8 @@ def test_clean_workdir_removes_the_working_directories(computer, tmp_path):
     ({"handler_overrides": {"handle_garbage": {"priority": "high"}}}, "must be an int"),
     ({"on_unhandled_failure": "retry_forever"}, "must be one of"),
 ])
-def test_bad_inputs_are_refused_before_anything_is_stored(computer, tmp_path, inputs, message):
-    code, _ = flaky_code(computer, tmp_path, failures=0)
+def test_bad_inputs_are_refused_before_anything_is_stored(embedded_computer, tmp_path, inputs, message):
+    code, _ = flaky_code(embedded_computer, tmp_path, failures=0)
     before = QueryBuilder().append(AddRestartWorkChain._node_class).count()
     with pytest.raises(ValidationError, match=message):
         run(AddRestartWorkChain, add=_add(code), **inputs)
