@@ -148,18 +148,21 @@ class NodeCaching:
         process_type = self._node.base.attributes.get("process_type", None)
         return get_use_cache(identifier=process_type) if process_type else get_use_cache()
 
-    def get_all_same_nodes(self) -> list[Node]:
-        """The stored nodes of the same type with the same hash that are valid caches (this node excluded)."""
+    def get_all_same_nodes(self, value: str | None = None) -> list[Node]:
+        """The stored nodes of the same type with the same hash that are valid caches (this node excluded).
+
+        :param value: the hash to look for (default: computed now)
+        """
         from provgraph.orm.querybuilder import QueryBuilder
 
-        value = self.compute_hash()
+        value = value or self.compute_hash()
         builder = QueryBuilder().append(type(self._node), filters={"hash": value}, subclassing=False)
         found = sorted(builder.all(flat=True), key=lambda node: node.pk)
         return [node for node in found if node.pk != self._node.pk and node.base.caching.is_valid_cache]
 
-    def get_same_node(self) -> Node | None:
+    def get_same_node(self, value: str | None = None) -> Node | None:
         """The first of :meth:`get_all_same_nodes`, or None."""
-        same = self.get_all_same_nodes()
+        same = self.get_all_same_nodes(value)
         return same[0] if same else None
 
 

@@ -43,10 +43,10 @@ def finish_from_cache(process: CalcJob) -> Outcome | None:
     """
     node = process.node
     caching = node.base.caching
-    caching.rehash()
+    value = caching.rehash()
     if node.base.attributes.get("disable_cache", False) or not caching.should_use_cache():
         return None
-    source: Any = caching.get_same_node()
+    source: Any = caching.get_same_node(value)
     if source is None:
         return None
     for triple in source.base.links.get_outgoing(link_type=LinkType.CREATE):
