@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import io
 import math
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -153,7 +154,7 @@ def test_cif_attributes_and_parsing():
 
 def test_cif_get_or_create_reuses_the_stored_node(tmp_path):
     path = tmp_path / "unique.cif"
-    path.write_text(CIF + f"_journal_coden_ASTM {tmp_path.name}\n")
+    path.write_text(CIF + f"_journal_coden_ASTM {uuid.uuid4().hex}\n")  # content no earlier run stored
     first, created = CifData.get_or_create(path)
     again, created_again = CifData.get_or_create(path)
     assert created and not created_again and again.uuid == first.uuid
