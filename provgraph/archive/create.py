@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections import Counter, deque
@@ -29,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 import provgraph
 from provgraph.archive import rows
@@ -67,12 +69,12 @@ def create_archive(path: Path | str, *, all_nodes: bool = False, nodes: Iterable
     :param nodes: pks of nodes to export (with what the rules bring along)
     :param groups: labels or pks of groups to export, with their members
     :param rules: switches of the toggleable traversal rules, ``{name: on}`` (see :mod:`provgraph.archive.rules`)
-    :raises ArchiveError: when nothing is chosen, a rule is unknown, or the file exists (without ``overwrite``)
+    :raises ArchiveError: when nothing is chosen, a rule is unknown, the file exists (without ``overwrite``)
+        or is not a regular file, its folder does not exist, or writing fails (nothing is left behind)
     :raises NotExistent: when a chosen node or group does not exist
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise ArchiveError(f"{path} exists already (pass overwrite to replace it)")
+    _check_target(path, overwrite)
     node_pks, group_list = list(nodes), list(groups)
     if not (all_nodes or node_pks or group_list):
         raise ArchiveError("nothing to export: give node pks, groups, or all_nodes")
@@ -91,15 +93,41 @@ def create_archive(path: Path | str, *, all_nodes: bool = False, nodes: Iterable
     entry: dict[str, Any] = {"all": True} if all_nodes else {"nodes": sorted(node_pks),
                                                              "groups": [str(g) for g in group_list]}
     metadata_args = {"rules": rule_states(rules), "entry": entry}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=".provgraph-export-", dir=path.parent))
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix=".provgraph-export-", dir=path.parent))
+    except OSError as exc:
+        raise ArchiveError(f"cannot write the archive {path}: {exc}") from exc
     try:
         metadata = _write(workdir, backend, chosen, group_records, metadata_args, progress, batch_size)
+        _check_target(path, overwrite)  # it may have appeared (or changed kind) meanwhile
         os.replace(workdir / "archive.zip", path)
+    except (OSError, SQLAlchemyError, zipfile.LargeZipFile) as exc:
+        raise ArchiveError(f"writing the archive {path} failed, nothing was written: {exc}") from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         progress.finish()
     return metadata
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    """Refuse a target that is not a regular file or new, or whose folder does not exist.
+
+    :raises ArchiveError: when ``path`` exists (unless ``overwrite``) or is not a regular file (a
+        folder, device, FIFO, socket; followed through symlinks), or its folder is missing
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise ArchiveError(f"cannot write {path}: the folder {folder} does not exist (create it first)")
+    if not os.path.lexists(path):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:  # a dangling symlink or an unreadable entry
+        raise ArchiveError(f"{path} exists and cannot be inspected ({exc}): refused") from exc
+    if not stat.S_ISREG(mode):
+        raise ArchiveError(f"{path} exists and is not a regular file: refused (archives only replace files)")
+    if not overwrite:
+        raise ArchiveError(f"{path} exists already (pass overwrite to replace it)")
 
 
 def _resolve_groups(backend: StorageBackend, groups: Sequence[str | int], all_nodes: bool) -> list[Any]:

@@ -18,7 +18,14 @@ its rows are parsed and checked as they are imported. If writing fails midway (a
 row, a link that would break a rule against what the profile holds), what was written is
 undone and :class:`ArchiveError` is raised: an import is all or nothing (users it created are
 kept, being harmless; repository objects it stored stay unreferenced until
-``provgraph storage maintain``).
+``provgraph storage maintain``). SIGTERM and SIGHUP count as such a failure: while an import runs
+in the main thread they raise :class:`ImportInterrupted`, what was written is undone (further
+signals are ignored until the undo is done) and the previous handlers come back. A SIGKILL or a
+power loss cannot be caught: the batches committed before it stay, and importing the same
+archive again completes the import (nodes merge by uuid).
+
+Every node's file tree is checked before its files are copied: paths must be normalised, relative,
+without ``..`` (``../x`` or ``/abs/x`` are refused), and no file may also be a folder.
 
 Streaming: nodes are read from the archive in pk order, a batch at a time; the map from
 archive pks to profile pks lives in a table of the scratch copy of the archive's database,
@@ -27,9 +34,12 @@ so memory does not grow with the archive.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +55,10 @@ from provgraph.archive.journal import Journal
 from provgraph.archive.progress import SILENT, Progress
 from provgraph.archive.source import OpenedArchive
 from provgraph.common.links import LinkRecord
-from provgraph.exceptions import ArchiveError, MultipleObjectsError, NotExistent, ProvgraphError
+from provgraph.exceptions import ArchiveError, MultipleObjectsError, NotExistent, ProvgraphError, ValidationError
 from provgraph.orm.backend import get_backend, get_repository
 from provgraph.orm.nodes.node import Node
+from provgraph.orm.nodes.repository import check_tree
 from provgraph.orm.querybuilder import QueryBuilder
 from provgraph.storage.base import StorageBackend
 from provgraph.storage.sqlite import schema
@@ -67,6 +78,22 @@ EXTRAS_POLICIES = {
     "overwrite": "add the archive's keys, its values replacing stored ones (other stored keys kept)",
     "mirror": "replace the stored extras by the archive's",
 }
+
+
+#: signals that interrupt an import cleanly (undone) when it runs in the main thread
+INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class ImportInterrupted(ArchiveError):
+    """A signal stopped the import; what it had written was undone.
+
+    :ivar signum: the signal number
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"the import was interrupted by {signal.Signals(signum).name}; what it had written "
+                         "was undone, nothing was imported")
+        self.signum = signum
 
 
 @dataclass
@@ -122,19 +149,22 @@ class _Importer:
         try:
             with translated("preparing the import"):
                 _prepare_scratch(self.connection)
-            try:
-                self._users()
-                self._computers()
-                self._nodes()
-                self._groups()
-                self._comments()
-                self._logs()
-            except BaseException as exc:
-                self.journal.undo()
-                if isinstance(exc, _REFUSALS) and not isinstance(exc, ArchiveError):
-                    raise ArchiveError(f"importing {self.archive.path} failed, nothing was imported: "
-                                       f"{type(exc).__name__}: {exc}") from exc
-                raise
+            with _signals_interrupt() as state:
+                try:
+                    self._users()
+                    self._computers()
+                    self._nodes()
+                    self._groups()
+                    self._comments()
+                    self._logs()
+                    state["undoing"] = True  # done: from here a signal is delivered after the import
+                except BaseException as exc:
+                    state["undoing"] = True  # a second signal must not cut the undo short
+                    self.journal.undo()
+                    if isinstance(exc, _REFUSALS) and not isinstance(exc, ArchiveError):
+                        raise ArchiveError(f"importing {self.archive.path} failed, nothing was imported: "
+                                           f"{type(exc).__name__}: {exc}") from exc
+                    raise
             return self.report
         finally:
             self.connection.close()
@@ -161,7 +191,7 @@ class _Importer:
 
     def _copy_object(self, key: str) -> bool:
         """Store object ``key`` unless the repository has it; return whether it was stored."""
-        if self.repository.has_object(key):
+        if self.repository.refresh_objects([key])[0]:  # present: refreshed, so maintenance keeps it
             return False
         with self.archive.open_object(key) as handle:
             stored = self.repository.put_object_from_filelike(handle)
@@ -186,6 +216,12 @@ class _Importer:
         try:
             for after, batch in self._node_batches():
                 records = {row.pk: rows.node_record(row) for row in batch}
+                for archive_pk, record in records.items():
+                    try:
+                        check_tree(record.repository)
+                    except ValidationError as exc:
+                        raise ArchiveError(f"node {archive_pk} of the archive has an unsafe file tree: {exc}; "
+                                           "nothing was imported") from exc
                 keys = sorted({key for record in records.values() for key in record.repository.values()} - seen)
                 seen.update(keys)
                 copies = [pool.submit(self._copy_object, key) for key in keys]
@@ -331,6 +367,35 @@ class _Importer:
         if records:
             self.backend.logs.add_many(records)
         self.report.logs_new += len(records)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[dict[str, Any]]:
+    """While inside, SIGTERM/SIGHUP raise :class:`ImportInterrupted` (main thread only; else a no-op).
+
+    Yields a state whose ``undoing`` flag, once set, defers further signals: one that arrives then
+    is raised again, with the previous handlers back, when the import returned normally.
+    """
+    state: dict[str, Any] = {"undoing": False, "deferred": None, "raised": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        if state["undoing"]:
+            state["deferred"] = signum
+            return
+        state["undoing"] = state["raised"] = True
+        raise ImportInterrupted(signum)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in INTERRUPTING_SIGNALS}
+    try:
+        yield state
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if state["deferred"] is not None and not state["raised"]:
+        signal.raise_signal(state["deferred"])
 
 
 def _prepare_scratch(connection: Connection) -> None:

@@ -110,12 +110,23 @@ def create(ctx: click.Context, path: str, all_nodes: bool, nodes: tuple[str, ...
                    "or mirror the archive's.")
 @click.pass_context
 def import_(ctx: click.Context, path: str, extras_policy: str) -> None:
-    """Merge the archive PATH into the current profile (by uuid; importing twice adds nothing)."""
+    """Merge the archive PATH into the current profile (by uuid; importing twice adds nothing).
+
+    All or nothing: a failure, SIGTERM or SIGHUP undoes what was written (exit status 128 +
+    the signal's number for a signal). After a SIGKILL, import again to complete it.
+    """
     load_cli_profile(ctx)
     from provgraph.archive import import_archive
+    from provgraph.archive.importer import ImportInterrupted
 
-    with provgraph_errors():
-        report = import_archive(path, extras_policy=extras_policy, progress=RichProgress())
+    try:
+        with provgraph_errors():
+            report = import_archive(path, extras_policy=extras_policy, progress=RichProgress())
+    except click.ClickException as exc:
+        if isinstance(exc.__cause__, ImportInterrupted):  # exit as the signal asked, after the undo
+            click.echo(f"Error: {exc.message}", err=True)
+            ctx.exit(128 + exc.__cause__.signum)
+        raise
     print_table(["what", "added"], [(name, value) for name, value in vars(report).items()
                                     if name != "renamed_groups"], title=f"imported {path}")
     for old, new in report.renamed_groups.items():

@@ -60,18 +60,44 @@ def info(ctx: click.Context) -> None:
 @storage.command()
 @click.option("--dry-run/--no-dry-run", default=True, show_default=True,
               help="Only report what would be removed (the default); --no-dry-run removes it.")
+@click.option("--grace-period", type=click.FloatRange(min=0), default=3600.0, show_default=True,
+              help="Keep unreferenced objects written less than this many seconds ago (a node being "
+                   "stored may not reference its files yet).")
+@click.option("--force", is_flag=True, help="Remove objects although workers of the profile are running.")
 @click.pass_context
-def maintain(ctx: click.Context, dry_run: bool) -> None:
-    """Remove repository objects no node references (a dry run unless --no-dry-run)."""
-    load_cli_profile(ctx)
+def maintain(ctx: click.Context, dry_run: bool, grace_period: float, force: bool) -> None:
+    """Remove repository objects no node references (a dry run unless --no-dry-run).
+
+    Objects are listed before the references are read, and only those unreferenced and older
+    than the grace period are removed, so files of nodes being stored are kept. With
+    --no-dry-run it refuses while workers of the profile started here are running, unless --force.
+    """
+    profile = load_cli_profile(ctx)
     from provgraph.orm.backend import get_backend, get_repository
     from provgraph.storage.repository.base import maintain as maintain_repository
 
+    if not dry_run and not force:
+        _refuse_while_workers_run(profile.name)
     with provgraph_errors():
-        referenced = set(get_backend().nodes.iter_repository_keys())
-        report = maintain_repository(get_repository(), referenced, dry_run=dry_run)
+        nodes = get_backend().nodes
+        report = maintain_repository(get_repository(), nodes.iter_repository_keys, dry_run=dry_run,
+                                     grace_period=grace_period)
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb} {len(report.unreferenced)} unreferenced objects and {len(report.temporary)} "
                f"temporary leftovers, {report.bytes_freed / 1e6:.1f} MB")
+    if report.young:
+        click.echo(f"kept {len(report.young)} unreferenced objects written within the last {grace_period:g} s")
     if dry_run and report.unreferenced:
         click.echo("run again with --no-dry-run to remove them")
+
+
+def _refuse_while_workers_run(profile_name: str) -> None:
+    """Stop with an error when workers of the profile run (they may be storing files right now)."""
+    from provgraph.cli.cmd_worker import running_workers, workers_dir
+
+    running = running_workers(workers_dir(profile_name))
+    if running:
+        pids = ", ".join(str(pid) for _, pid in sorted(running.items()))
+        raise click.ClickException(
+            f"{len(running)} worker(s) of profile {profile_name!r} are running (pid {pids}) and may be storing "
+            "files: stop them first (provgraph worker stop) or pass --force")

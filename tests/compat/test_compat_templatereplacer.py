@@ -60,7 +60,7 @@ def test_without_an_output_file_the_parser_says_so(bash, template, status):
     ({"files_to_copy": [["nope", "x"]]}, "not in the files"),
 ])
 def test_bad_templates_end_the_job_before_it_runs(bash, template, message):
-    from provgraph.engine.exceptions import ProcessExcepted
+    from provgraph.exceptions import ValidationError
 
-    with pytest.raises(ProcessExcepted, match=message):
+    with pytest.raises(ValidationError, match=message):  # the job excepted with it, before any upload
         run(TemplatereplacerCalculation, code=bash, template=Dict(template), metadata={"options": OPTIONS})

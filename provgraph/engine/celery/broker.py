@@ -19,6 +19,14 @@ whole queue directory. Stock kombu leaves each fetched row in the table for ever
 false``; nothing ever shows it again): :class:`SqliteChannel` deletes it in the same transaction,
 so the file stays small. Messages are JSON, as on RabbitMQ.
 
+**Undecodable messages are moved aside, never retried.** A fetched row whose payload is not a
+kombu message in JSON (written by hand, by another program, or damaged) is moved, in the same
+transaction that took it, into the table ``provgraph_dead_letter`` (queue, payload, error, time)
+with an error in the worker's log, and the next message is taken: one bad row must not stop every
+worker (it was decoded before being removed, so each restarted worker died on it again).
+``provgraph status`` runs sqlite's ``integrity_check`` on the queue file (a damaged page is
+reported, not only an unreadable header) and counts the dead letters.
+
 Since this broker never redelivers, a worker on it holds a lease on every process it steps (not
 only on ``long_running`` ones, see :mod:`provgraph.engine.celery.tasks`): the reconciler
 re-publishes the process of a worker that died, as it re-publishes lost messages, so no process
@@ -27,6 +35,10 @@ is lost on this broker either, only resumed later (after the lease or ``--reconc
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
 from json import loads
 from pathlib import Path
 from queue import Empty
@@ -47,6 +59,10 @@ from provgraph.exceptions import ConfigurationError
 BROKER_KINDS = ("rabbitmq", "sqlite")
 #: seconds a sqlite broker connection waits for the file's write lock
 SQLITE_BUSY_TIMEOUT = 60.0
+#: the table of a sqlite queue file holding the messages no worker could decode
+DEAD_LETTER_TABLE = "provgraph_dead_letter"
+
+LOGGER = logging.getLogger(__name__)
 
 
 def broker_kind(section: dict[str, Any]) -> str:
@@ -104,7 +120,7 @@ def redelivers(kind: str) -> bool:
 
 
 def check_broker(config: dict[str, Any], kind: str = "rabbitmq") -> str:
-    """Open and close a connection to the broker; return a one-line description.
+    """Open and close a connection to the broker (check a sqlite queue file); return a one-line description.
 
     :raises ServiceUnavailable: when the broker cannot be reached or refuses the login
     """
@@ -112,23 +128,47 @@ def check_broker(config: dict[str, Any], kind: str = "rabbitmq") -> str:
 
     from provgraph.exceptions import ServiceUnavailable
 
-    if kind == "sqlite" and not sqlite_broker_path(config).exists():
-        return _check_new_queue_file(sqlite_broker_path(config))
+    if kind == "sqlite":
+        path = sqlite_broker_path(config)
+        return check_queue_file(path) if path.exists() else _check_new_queue_file(path)
     settings = connection_settings(kind, config)
-    where = f"{config['host']}:{config['port']}" if kind == "rabbitmq" else str(sqlite_broker_path(config))
+    where = f"{config['host']}:{config['port']}"
     try:
         with Connection(settings["broker_url"], transport=settings.get("broker_transport"),
                         connect_timeout=5) as connection:
             connection.ensure_connection(max_retries=1)
-            if kind == "sqlite":
-                connection.default_channel.session.execute(text("SELECT 1"))
-                return f"sqlite queue file {where} (no server)"
             version = connection.connection.server_properties.get("version", b"")
     except Exception as exc:  # kombu surfaces socket, auth, AMQP and SQL errors alike
         raise ServiceUnavailable(f"{kind} broker at {where}: {exc}") from exc
     if isinstance(version, bytes):
         version = version.decode()
     return f"rabbitmq {version} at {where} vhost {config['vhost']}"
+
+
+def check_queue_file(path: Path) -> str:
+    """Run sqlite's integrity check on a queue file and count its dead letters; return a one-line description.
+
+    :raises ServiceUnavailable: when the file is not a sqlite database or fails the check
+    """
+    from provgraph.exceptions import ServiceUnavailable
+
+    try:
+        with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT)) as connection:  # checks write nothing
+            problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            dead = (connection.execute(f"SELECT count(*) FROM {DEAD_LETTER_TABLE}").fetchone()[0]
+                    if DEAD_LETTER_TABLE in tables else 0)
+    except sqlite3.Error as exc:
+        raise ServiceUnavailable(f"sqlite broker at {path}: the queue file cannot be read ({exc}); stop the "
+                                 "workers and move it aside (queued processes are re-published by "
+                                 "`provgraph worker reconcile`)") from exc
+    if problems != ["ok"]:
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise ServiceUnavailable(f"sqlite broker at {path}: the queue file is corrupt ({shown}); stop the "
+                                 "workers and move it aside (queued processes are re-published by "
+                                 "`provgraph worker reconcile`)")
+    letters = f", {dead} undecodable message(s) in table {DEAD_LETTER_TABLE}" if dead else ""
+    return f"sqlite queue file {path} (no server, integrity ok{letters})"
 
 
 def _check_new_queue_file(path: Path) -> str:
@@ -204,20 +244,49 @@ class SqliteChannel(kombu_sqlalchemy.Channel):
             self._own = None
 
     def _get(self, queue: str) -> Any:
-        """Take the oldest message of ``queue`` and delete it, under the file's write lock (one taker)."""
+        """Take the oldest message of ``queue`` and delete it, under the file's write lock (one taker).
+
+        Rows that do not decode into a kombu message are moved to the dead-letter table, in the
+        same transaction, and the next row is taken (see the module docstring).
+        """
         queue_row = self._get_or_create(queue)
         session = self.session
+        table = self.message_cls.__table__.name
         session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
         try:
-            message = (session.query(self.message_cls).filter(self.message_cls.queue_id == queue_row.id)
-                       .order_by(self.message_cls.sent_at, self.message_cls.id).limit(1).first())
-            if message is None:
-                raise Empty()
-            payload = loads(bytes_to_str(message.payload))
-            session.delete(message)
-            return payload
+            while True:
+                # plain SQL: a row whose columns the ORM could not parse must not stop the fetch
+                row = session.execute(text(f"SELECT id, payload FROM {table} WHERE queue_id = :queue "
+                                           "ORDER BY timestamp, id LIMIT 1"), {"queue": queue_row.id}).first()
+                if row is None:
+                    raise Empty()
+                session.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": row.id})
+                try:
+                    return self._decoded(row.payload)
+                except Exception as exc:  # anything a foreign or damaged row can provoke
+                    self._dead_letter(queue, row.id, row.payload, exc)
         finally:
             session.commit()
+
+    def _decoded(self, raw: Any) -> dict[str, Any]:
+        """The payload of a stored message, checked to make a kombu message (raises when it does not)."""
+        payload = loads(bytes_to_str(raw))
+        self.Message(payload, channel=self)  # what the consumer will build: it must not fail there
+        return payload
+
+    def _dead_letter(self, queue: str, message_id: Any, raw: Any, exc: Exception) -> None:
+        """Keep an undecodable message in the dead-letter table and log it."""
+        session = self.session
+        session.execute(text(f"CREATE TABLE IF NOT EXISTS {DEAD_LETTER_TABLE} (id INTEGER PRIMARY KEY, "
+                             "queue TEXT NOT NULL, message_id INTEGER, payload, error TEXT NOT NULL, "
+                             "moved_at TEXT NOT NULL)"))
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        session.execute(text(f"INSERT INTO {DEAD_LETTER_TABLE} (queue, message_id, payload, error, moved_at) "
+                             "VALUES (:queue, :id, :payload, :error, :moved_at)"),
+                        {"queue": queue, "id": message_id, "payload": raw, "error": error,
+                         "moved_at": datetime.now(timezone.utc).isoformat()})
+        LOGGER.error("moved undecodable message %s of queue %r to table %s of %s: %s", message_id, queue,
+                     DEAD_LETTER_TABLE, self.connection.client.hostname, error)
 
 
 class SqliteTransport(kombu_sqlalchemy.Transport):

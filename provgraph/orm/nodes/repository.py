@@ -30,6 +30,23 @@ def clean_path(path: str | PurePosixPath) -> str:
     return str(pure)
 
 
+def check_tree(tree: dict[str, str]) -> None:
+    """Check a whole file tree (``path -> key``) as stored: every path normalised and safe, no file
+    also used as a folder.
+
+    :raises ValidationError: naming the first bad path
+    """
+    for path in tree:
+        if not isinstance(path, str) or clean_path(path) != path or path in (".",):
+            raise ValidationError(f"invalid repository path {path!r}: not a normalised relative path")
+    for path in tree:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in tree:
+                raise ValidationError(f"invalid file tree: {folder!r} is a file and also the folder of {path!r}")
+
+
 class NodeRepository:
     """The files of one node."""
 
@@ -102,8 +119,8 @@ class NodeRepository:
         return key
 
     @contextmanager
-    def open(self, path: str, mode: str = "rb") -> Iterator[IO]:
-        """Open the file at ``path`` for streaming reads (``'rb'`` or ``'r'``)."""
+    def open(self, path: str, mode: str = "r") -> Iterator[IO]:
+        """Open the file at ``path`` for streaming reads: text (UTF-8) by default as in AiiDA, ``'rb'`` for bytes."""
         if mode not in ("r", "rb"):
             raise ValidationError(f"files of a node are opened for reading only ('r' or 'rb'), not {mode!r}")
         with get_repository().open(self.object_key(path)) as handle:
@@ -116,10 +133,20 @@ class NodeRepository:
         return data.decode("utf-8") if mode == "r" else data
 
     def copy_tree(self, target: str | Path) -> None:
-        """Write every file of the node below the local folder ``target``."""
+        """Write every file of the node below the local folder ``target``.
+
+        Every path is checked before anything is created, and each destination must resolve
+        inside ``target`` (a symlink in ``target`` cannot redirect a file elsewhere).
+
+        :raises ValidationError: when a path of the tree is unsafe (nothing is written)
+        """
+        root = Path(target)
+        check_tree(self._tree)
         for path in self.walk_files():
-            destination = Path(target) / path
+            destination = root / path
+            if not destination.parent.resolve().is_relative_to(root.resolve()):  # before creating anything
+                raise ValidationError(f"{destination} resolves outside {root}: refused")
             destination.parent.mkdir(parents=True, exist_ok=True)
-            with self.open(path) as source, destination.open("wb") as out:
+            with self.open(path, "rb") as source, destination.open("wb") as out:
                 while chunk := source.read(1 << 20):
                     out.write(chunk)

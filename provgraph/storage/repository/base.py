@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -210,6 +211,38 @@ class RepositoryBackend(ABC):
         """
 
     @abstractmethod
+    def iter_object_times(self) -> Iterator[tuple[str, float]]:
+        """Yield ``(key, time)`` of every object: when it was last written (or refreshed), in epoch seconds.
+
+        Storing bytes that are present already refreshes that time, so maintenance can tell
+        objects that someone is storing right now from old ones.
+
+        :raises RepositoryError: when the store fails
+        """
+
+    def refresh_objects(self, keys: Iterable[str]) -> list[bool]:
+        """Refresh the time of each present object of ``keys`` (as storing its bytes again would); return which exist.
+
+        For callers that skip storing bytes the repository has (archive import): maintenance
+        then treats those objects as being stored now. The default checks existence only.
+
+        :raises ValidationError: when a key is malformed
+        :raises RepositoryError: when the store fails
+        """
+        return self.has_objects(keys)
+
+    @abstractmethod
+    def delete_if_older(self, keys: Iterable[str], cutoff: float) -> list[str]:
+        """Delete those of ``keys`` last written before ``cutoff`` (epoch seconds); return the deleted ones.
+
+        An object written or refreshed after ``cutoff`` (as by a concurrent store of the same
+        bytes) is kept; absent objects are skipped.
+
+        :raises ValidationError: when a key is malformed
+        :raises RepositoryError: when the store fails
+        """
+
+    @abstractmethod
     def total_size(self) -> int:
         """Return the sum of the sizes of all objects in bytes.
 
@@ -263,11 +296,15 @@ class RepositoryBackend(ABC):
         return f"<{type(self).__name__}: {self.description}>"
 
 
+#: Default seconds an unreferenced object is kept after it was last written (see :func:`maintain`).
+DEFAULT_GRACE_PERIOD = 3600.0
+
+
 @dataclass
 class MaintenanceReport:
     """What :func:`maintain` found and, unless it was a dry run, removed."""
 
-    #: Keys of the objects no node refers to, sorted.
+    #: Keys of the objects no node refers to and older than the grace period, sorted.
     unreferenced: list[str] = field(default_factory=list)
     #: Bytes the unreferenced objects and temporary leftovers occupy (freed unless dry run).
     bytes_freed: int = 0
@@ -275,38 +312,52 @@ class MaintenanceReport:
     deleted: bool = False
     #: Leftovers of interrupted writes, ``{name: size}``.
     temporary: dict[str, int] = field(default_factory=dict)
+    #: Keys of unreferenced objects kept because they were written within the grace period.
+    young: list[str] = field(default_factory=list)
 
 
 def maintain(
-    repository: RepositoryBackend, referenced_keys: set[str], dry_run: bool = True
+    repository: RepositoryBackend,
+    referenced_keys: set[str] | Callable[[], Iterable[str]],
+    dry_run: bool = True,
+    grace_period: float = DEFAULT_GRACE_PERIOD,
 ) -> MaintenanceReport:
-    """Find (and unless ``dry_run`` delete) objects absent from ``referenced_keys`` and write leftovers.
+    """Find (and unless ``dry_run`` delete) objects no node refers to, and leftovers of interrupted writes.
 
-    Run it while no one is storing new objects: an object stored but not yet
-    referenced by a node would count as unreferenced.
+    Safe while others store nodes, in this order: the objects are listed first, with the time
+    each was last written; *then* the referenced keys are read (pass a callable so they are read
+    after the listing); an object is a candidate only when unreferenced and last written more than
+    ``grace_period`` seconds before the listing began; and the repository deletes a candidate only
+    if it was still not written again when it is removed (:meth:`RepositoryBackend.delete_if_older`).
+    A writer whose object exists already refreshes its time instead of writing it again, so a
+    node being stored never loses a file, provided storing it takes less than ``grace_period``.
 
+    :raises ValidationError: when ``grace_period`` is negative
     :raises RepositoryError: when the store fails
     """
-    unreferenced = sorted(key for key in repository.list_objects() if key not in referenced_keys)
+    if not grace_period >= 0:
+        raise ValidationError(f"the grace period must be a number of seconds >= 0, not {grace_period!r}")
+    cutoff = time.time() - grace_period
+    listed = dict(repository.iter_object_times())
+    referenced = set(referenced_keys() if callable(referenced_keys) else referenced_keys)
+    unreferenced = sorted(key for key in listed if key not in referenced)
+    candidates = [key for key in unreferenced if listed[key] < cutoff]
+    young = [key for key in unreferenced if listed[key] >= cutoff]
     sizes = {}
-    for key in unreferenced:
+    for key in candidates:
         try:
             sizes[key] = repository.get_object_size(key)
         except NotExistent:  # removed concurrently: nothing left to free
             continue
     temporary = repository.clean_temporary(dry_run=dry_run)
     if not dry_run and sizes:
-        _delete_present(repository, list(sizes))
+        removed = set(repository.delete_if_older(list(sizes), cutoff))
+        young = sorted(set(young) | (set(sizes) - removed))
+        sizes = {key: size for key, size in sizes.items() if key in removed}
     return MaintenanceReport(
         unreferenced=sorted(sizes),
         bytes_freed=sum(sizes.values()) + sum(temporary.values()),
         deleted=not dry_run,
         temporary=temporary,
+        young=young,
     )
-
-
-def _delete_present(repository: RepositoryBackend, keys: list[str]) -> None:
-    """Delete those of ``keys`` that still exist (another maintenance may have raced us)."""
-    present = [key for key, exists in zip(keys, repository.has_objects(keys), strict=True) if exists]
-    if present:
-        repository.delete_objects(present)

@@ -5,6 +5,7 @@ Layout under ``root``::
     repository.json       {"uuid": ...}, written once when the repository is created
     objects/ab/cdef...    object ``abcdef...`` (sharded by the first two hex characters)
     tmp/put-XXXXXXXX      a write in progress (or the leftover of an interrupted one)
+    trash/<key>-XXXXXXXX  an object maintenance is removing (or the leftover of an interrupted removal)
 
 Write protocol: the input is streamed in fixed-size chunks into a fresh file in
 ``tmp/`` while it is hashed; the file is fsynced and then renamed into
@@ -19,6 +20,13 @@ can take: leftovers of dead writers, never files of live ones.  Concurrent
 writers of the same content each write their own temporary file and rename it
 onto the same name; the rename is atomic and the bytes identical, so readers
 see one whole object either way.
+
+Storing bytes that are present already does not rewrite them: it refreshes the object's
+modification time (``os.utime``), which :func:`~provgraph.storage.repository.base.maintain`
+reads as "someone is storing this now".  Maintenance removes an object by renaming it into
+``trash/`` (holding its flock) and then looking at its time: if a writer refreshed it in the
+meantime it is renamed back; a writer refreshing it after the rename finds it gone and writes
+it afresh.  So a concurrent store never loses its object.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from provgraph.storage.repository.base import (
 )
 
 _TEMP_PREFIX = "put-"
+_TRASH = "trash"
 
 
 class LocalRepository(RepositoryBackend):
@@ -140,6 +149,38 @@ class LocalRepository(RepositoryBackend):
                     if len(key) == 64 and entry.is_file():
                         yield key
 
+    def iter_object_times(self) -> Iterator[tuple[str, float]]:
+        """Walk the shard directories, with each file's modification time."""
+        with _translated("listing objects"):
+            for key in self.list_objects():
+                try:
+                    yield key, self._path(key).stat().st_mtime
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+
+    def refresh_objects(self, keys: Iterable[str]) -> list[bool]:
+        """``utime`` each present object file."""
+        found = []
+        with _translated("refreshing objects"):
+            for key in keys:
+                try:
+                    os.utime(self._path(key))
+                    found.append(True)
+                except FileNotFoundError:
+                    found.append(False)
+        return found
+
+    def delete_if_older(self, keys: Iterable[str], cutoff: float) -> list[str]:
+        """Move each object to ``trash/``, check its time there, then unlink it or move it back (see the module doc)."""
+        deleted = []
+        with _translated("deleting objects"):
+            trash = self.root / _TRASH
+            trash.mkdir(exist_ok=True)
+            for key in dict.fromkeys(keys):
+                if self._trash_if_older(key, cutoff, trash):
+                    deleted.append(key)
+        return deleted
+
     def total_size(self) -> int:
         """Sum the sizes of the object files."""
         with _translated("measuring the repository"):
@@ -149,10 +190,12 @@ class LocalRepository(RepositoryBackend):
         """Remove the temporary files of dead writers: those whose flock can be taken."""
         removed: dict[str, int] = {}
         with _translated("cleaning temporary files"):
-            for entry in os.scandir(self.tmp):
-                size = self._remove_if_abandoned(Path(entry.path), dry_run)
-                if size is not None:
-                    removed[entry.name] = size
+            folders = [self.tmp] + ([self.root / _TRASH] if (self.root / _TRASH).is_dir() else [])
+            for folder in folders:
+                for entry in os.scandir(folder):
+                    size = self._remove_if_abandoned(Path(entry.path), dry_run)
+                    if size is not None:
+                        removed[entry.name] = size
         return removed
 
     # -- internals ---------------------------------------------------------------------------
@@ -185,7 +228,11 @@ class LocalRepository(RepositoryBackend):
         """Rename the fsynced ``temporary`` file to object ``key`` unless it exists already."""
         target = self._path(key)
         if target.exists():
-            return
+            try:
+                os.utime(target)  # present: tell maintenance someone is storing it now
+                return
+            except FileNotFoundError:  # removed by maintenance meanwhile: write it afresh
+                pass
         shard = target.parent
         if not shard.is_dir():
             with contextlib.suppress(FileExistsError):
@@ -193,6 +240,30 @@ class LocalRepository(RepositoryBackend):
             _fsync_directory(self.objects)
         os.replace(temporary, target)
         _fsync_directory(shard)
+
+    def _trash_if_older(self, key: str, cutoff: float, trash: Path) -> bool:
+        """Remove object ``key`` unless it was written at or after ``cutoff``; return whether it was removed."""
+        path = self._path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # a concurrent clean_temporary leaves it alone in trash/
+            if os.fstat(fd).st_mtime >= cutoff:
+                return False
+            parked = trash / f"{key}-{uuid_module.uuid4().hex[:8]}"
+            try:
+                os.rename(path, parked)
+            except FileNotFoundError:  # removed by another maintenance
+                return False
+            if os.stat(parked).st_mtime >= cutoff:  # a writer refreshed it before the rename
+                os.rename(parked, path)  # back (a writer's fresh copy holds the same bytes)
+                return False
+            os.unlink(parked)
+            return True
+        finally:
+            os.close(fd)
 
     def _remove_if_abandoned(self, path: Path, dry_run: bool) -> int | None:
         """Remove ``path`` if no live writer holds its flock; return its size, or None if kept."""
@@ -208,10 +279,18 @@ class LocalRepository(RepositoryBackend):
                 return None  # a live writer
             raise
         try:
-            size = os.fstat(fd).st_size
+            stat = os.fstat(fd)
+            try:
+                if not os.path.samestat(os.stat(path), stat):
+                    return None
+            except FileNotFoundError:  # its writer renamed it into objects/ and let go of the lock
+                return None
             if not dry_run:
-                path.unlink()  # while holding the lock, so the writer protocol sees st_nlink == 0
-            return size
+                try:
+                    path.unlink()  # while holding the lock, so the writer protocol sees st_nlink == 0
+                except FileNotFoundError:
+                    return None
+            return stat.st_size
         finally:
             os.close(fd)
 

@@ -23,6 +23,14 @@ a temporary key, then server-side copy" because:
   (re-reading the caller's file could race with someone changing it).
 
 The cost is local disk space for one object at a time (``spool_dir``).
+
+Storing bytes that are present already refreshes the object's ``LastModified`` (a server-side
+copy onto itself, or a re-upload above the 5 GiB copy limit) when it is older than
+``TOUCH_AGE`` seconds, which :func:`~provgraph.storage.repository.base.maintain` reads as "someone
+is storing this now"; maintenance re-reads ``LastModified`` just before each delete.  S3 has no
+conditional delete on time, so a refresh landing between that HEAD and the DELETE (milliseconds)
+could still lose an object: keep grace periods well above ``TOUCH_AGE`` and run maintenance at
+quiet times.
 Uploads above ``multipart_threshold`` (default 64 MiB) are multipart with
 parts of ``multipart_chunksize`` (default 16 MiB; S3 needs at least 5 MiB).
 Reads stream the response body; nothing reads a whole object into memory.
@@ -62,6 +70,8 @@ DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
 DEFAULT_MULTIPART_CHUNKSIZE = 16 * MiB
 DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_STALE_UPLOAD_AGE = 24 * 3600.0
+#: seconds after which storing an object that is present refreshes its LastModified
+TOUCH_AGE = 60.0
 _DELETE_BATCH = 1000  # the S3 DeleteObjects limit
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 _S3_ERRORS = (BotoCoreError, ClientError, S3UploadFailedError, S3TransferFailedError)
@@ -105,8 +115,11 @@ class S3Repository(RepositoryBackend):
             with tempfile.NamedTemporaryFile(dir=self.spool_dir, prefix="provgraph-spool-") as spool:
                 key, _ = copy_and_hash(handle, spool)
                 spool.flush()
-                if not self.has_objects([key])[0]:
+                head = self._head(self._object_name(key))
+                if head is None:
                     self._upload(spool.name, key)
+                elif _age(head["LastModified"]) > TOUCH_AGE:
+                    self._touch(spool.name, key)
         except OSError as exc:
             raise RepositoryError(f"spooling an object for {self.description} failed: {exc}") from exc
         return key
@@ -155,6 +168,42 @@ class S3Repository(RepositoryBackend):
         for item in self._listing():
             yield item["Key"][len(self._objects_prefix) :]
 
+    def iter_object_times(self) -> Iterator[tuple[str, float]]:
+        """Page through ``<prefix>objects/`` with each object's LastModified."""
+        for item in self._listing():
+            yield item["Key"][len(self._objects_prefix) :], item["LastModified"].timestamp()
+
+    def refresh_objects(self, keys: Iterable[str]) -> list[bool]:
+        """HEAD each object; copy those older than ``TOUCH_AGE`` onto themselves (False when that fails)."""
+        found = []
+        for key in keys:
+            name = self._object_name(key)
+            head = self._head(name)
+            if head is not None and _age(head["LastModified"]) > TOUCH_AGE:
+                try:
+                    self.client.copy_object(Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket,
+                                            "Key": name}, MetadataDirective="REPLACE",
+                                            ContentType="application/octet-stream")
+                except ClientError:  # e.g. above the 5 GiB copy limit: the caller stores the bytes again
+                    found.append(False)
+                    continue
+                except BotoCoreError as exc:
+                    raise RepositoryError(f"refreshing object {key} in {self.description} failed: {exc}") from exc
+            found.append(head is not None)
+        return found
+
+    def delete_if_older(self, keys: Iterable[str], cutoff: float) -> list[str]:
+        """HEAD each object again and delete those still last modified before ``cutoff``."""
+        old = []
+        for key in dict.fromkeys(keys):
+            head = self._head(self._object_name(key))
+            # a HEAD's LastModified has whole seconds: count the object as up to a second younger
+            if head is not None and head["LastModified"].timestamp() + 1.0 < cutoff:
+                old.append(key)
+        if old:
+            self.delete_objects(old)
+        return old
+
     def total_size(self) -> int:
         """Sum the sizes the listing reports."""
         return sum(int(item["Size"]) for item in self._listing())
@@ -201,6 +250,16 @@ class S3Repository(RepositoryBackend):
                 ExtraArgs={"ContentType": "application/octet-stream"},
                 Config=self.transfer,
             )
+
+    def _touch(self, path: str, key: str) -> None:
+        """Refresh the LastModified of object ``key`` (copy onto itself; re-upload ``path`` if that fails)."""
+        name = self._object_name(key)
+        with self._translated(f"refreshing object {key}"):
+            try:
+                self.client.copy_object(Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": name},
+                                        MetadataDirective="REPLACE", ContentType="application/octet-stream")
+            except ClientError:  # e.g. above the 5 GiB limit of a single copy
+                self._upload(path, key)
 
     def _listing(self) -> Iterator[dict[str, Any]]:
         """Yield the listing entries of the objects (only well-formed keys)."""
@@ -262,6 +321,11 @@ def _normalise_prefix(prefix: str) -> str:
     """Return ``prefix`` without leading slashes and with exactly one trailing slash (or empty)."""
     prefix = prefix.strip("/")
     return f"{prefix}/" if prefix else ""
+
+
+def _age(moment: datetime.datetime) -> float:
+    """Seconds since ``moment`` (an aware datetime)."""
+    return (datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds()
 
 
 def _error_code(exc: ClientError) -> str:

@@ -116,7 +116,7 @@ def test_live_writer_is_not_cleaned(repo):
         future = pool.submit(repo.put_object_from_filelike, Slow())
         assert started.wait(10)
         assert len(os.listdir(repo.tmp)) == 1
-        assert maintain(repo, set(), dry_run=False).temporary == {}
+        assert maintain(repo, set(), dry_run=False, grace_period=0).temporary == {}
         assert len(os.listdir(repo.tmp)) == 1
         release.set()
         key = future.result(10)
@@ -161,10 +161,10 @@ def test_kill_mid_write_leaves_no_partial_object(repo):
 
     leftovers = os.listdir(repo.tmp)
     assert len(leftovers) == 1
-    dry = maintain(repo, {kept})
+    dry = maintain(repo, {kept}, grace_period=0)
     assert set(dry.temporary) == set(leftovers) and dry.bytes_freed >= 32 * 1024 * 1024
     assert os.listdir(repo.tmp) == leftovers
-    assert maintain(repo, {kept}, dry_run=False).temporary == dry.temporary
+    assert maintain(repo, {kept}, dry_run=False, grace_period=0).temporary == dry.temporary
     assert os.listdir(repo.tmp) == []
     assert repo.get_object_content(kept) == b"stored before the crash"
 

@@ -97,9 +97,9 @@ def test_stale_multipart_uploads_are_aborted(make_s3_repository, s3, s3_config):
     )
     label = f"{name}#{upload['UploadId']}"
 
-    assert maintain(repo, set()).temporary == {label: 10}
-    assert maintain(repo, set(), dry_run=False).temporary == {label: 10}
-    assert maintain(repo, set()).temporary == {}
+    assert maintain(repo, set(), grace_period=0).temporary == {label: 10}
+    assert maintain(repo, set(), dry_run=False, grace_period=0).temporary == {label: 10}
+    assert maintain(repo, set(), grace_period=0).temporary == {}
     assert make_s3_repository().clean_temporary() == {}  # the default age protects live uploads
 
 

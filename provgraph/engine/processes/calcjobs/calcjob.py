@@ -106,6 +106,8 @@ class CalcJob(Process):
     default_parser: ClassVar[str | None] = None
     #: raise it when a change of the plugin makes old results invalid caches (recorded as ``cache_version``)
     CACHE_VERSION: ClassVar[int | None] = None
+    #: ``metadata.store_provenance=False`` is allowed only inside a dry run (see calcjobs/dry_run.py)
+    _unstored_allowed = dry_run.DryRunAllowance()  # type: ignore[assignment]
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -115,8 +117,6 @@ class CalcJob(Process):
         define_options(spec)
         spec.input("metadata.dry_run", valid_type=bool, default=False, non_db=True,
                    help="prepare the input folder in ./submit_test without storing or submitting anything")
-        spec.input("metadata.store_provenance", valid_type=bool, default=True, non_db=True,
-                   help="False (only with dry_run) stores nothing")
         spec.input("metadata.disable_cache", valid_type=bool, default=False, non_db=True,
                    help="run the job even when caching is on and a cached result exists")
         spec.output("remote_folder", valid_type=RemoteData, help="the working directory on the computer")

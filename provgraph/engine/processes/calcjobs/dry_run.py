@@ -25,11 +25,18 @@ from typing import Any
 
 from provgraph.exceptions import ValidationError
 
-__all__ = ["BASE_FOLDER", "check_metadata", "is_dry_run", "perform_dry_run"]
+__all__ = ["BASE_FOLDER", "DryRunAllowance", "check_metadata", "is_dry_run", "perform_dry_run"]
 
 #: the folder (in the current directory) that receives the dry runs' folders
 BASE_FOLDER = "submit_test"
 _ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar("provgraph_dry_run_allowed", default=False)
+
+
+class DryRunAllowance:
+    """``CalcJob._unstored_allowed``: true only while :func:`perform_dry_run` creates the process."""
+
+    def __get__(self, instance: Any, owner: type) -> bool:
+        return _ALLOWED.get()
 
 
 def is_dry_run(process_class: type, inputs: Mapping[str, Any]) -> bool:

@@ -63,5 +63,5 @@ class ArrayData(Data):
             name = names[0]
         if name not in names:
             raise NotExistent(f"no array named {name!r}; arrays: {names}")
-        with self.base.repository.open(f"{name}.npy") as handle:
+        with self.base.repository.open(f"{name}.npy", "rb") as handle:
             return numpy.load(io.BytesIO(handle.read()), allow_pickle=False)
