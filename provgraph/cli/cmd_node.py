@@ -343,3 +343,12 @@ def _register_comment() -> None:
 
 
 _register_comment()
+
+
+def _register_rehash() -> None:
+    from provgraph.cli.cmd_node_rehash import rehash
+
+    node.add_command(rehash)
+
+
+_register_rehash()

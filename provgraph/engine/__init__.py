@@ -31,6 +31,7 @@ from provgraph.engine.processes import (
 )
 from provgraph.engine.processes.calcjobs import CalcJob
 from provgraph.engine.processes.workchain import assign_
+from provgraph.engine.processes.workchains import BaseRestartWorkChain, ProcessHandlerReport, process_handler
 from provgraph.engine.state import ProcessState
 from provgraph.engine.step import StepAction, StepResult, advance
 
@@ -39,4 +40,5 @@ __all__ = [
     "ExitCode", "Process", "ProcessBuilder", "ProcessSpec", "StepAction", "StepResult", "ToContext", "WorkChain",
     "advance", "append_", "calcfunction", "if_", "kill", "pause", "play", "return_", "run", "run_get_node",
     "run_get_pk", "set_submitter", "submit", "while_", "workfunction",
+    "BaseRestartWorkChain", "ProcessHandlerReport", "process_handler",
 ]

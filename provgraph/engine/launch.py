@@ -21,6 +21,7 @@ from typing import Any
 
 from provgraph.engine.exceptions import EngineError, ProcessExcepted, ProcessKilled
 from provgraph.engine.processes.builder import ProcessBuilder
+from provgraph.engine.processes.calcjobs.dry_run import is_dry_run, perform_dry_run
 from provgraph.engine.processes.functions import FunctionProcess, ResultAndNode, ResultAndPk
 from provgraph.engine.processes.process import Process, collecting_exceptions, outputs_of
 from provgraph.engine.processes.utils import AttributeDict
@@ -122,6 +123,8 @@ def run_get_node(process: Any, *args: Any, **inputs: Any) -> ResultAndNode:
     :raises ProcessKilled: when it was killed
     """
     process_class, inputs = resolve(process, args, inputs)
+    if is_dry_run(process_class, inputs):  # a CalcJob's dry run: prepared locally, nothing stored
+        return ResultAndNode(*perform_dry_run(process_class, inputs))
     if current_frame() is not None or issubclass(process_class, FunctionProcess):
         instance = run_inline(process_class, inputs)
         return ResultAndNode(outputs_of_process(instance), instance.node)
@@ -247,6 +250,8 @@ def wait_for(pk: int, interval: float) -> ProcessNode:
 def _submit_top(process: Any, inputs: Mapping[str, Any]) -> ProcessNode:
     """Store a process and hand it to the submitter (see :func:`submit`)."""
     process_class, inputs = resolve(process, (), inputs)
+    if is_dry_run(process_class, inputs):  # as in AiiDA: a dry run is run here, whatever the launcher
+        return perform_dry_run(process_class, inputs)[1]
     check_importable(process_class)
     submitter = get_submitter()
     if submitter is None:

@@ -10,16 +10,26 @@ from provgraph.common.links import LinkType
 from provgraph.orm.computers import Computer, User
 from provgraph.orm.groups import Group, load_group
 from provgraph.orm.nodes.data.array import ArrayData
+from provgraph.orm.nodes.data.array_xy import XyData
+from provgraph.orm.nodes.data.bands import BandsData
 from provgraph.orm.nodes.data.base import BaseType
 from provgraph.orm.nodes.data.bool_ import Bool
+from provgraph.orm.nodes.data.cif import CifData
 from provgraph.orm.nodes.data.code import AbstractCode, InstalledCode, PortableCode
+from provgraph.orm.nodes.data.code_containerized import ContainerizedCode
 from provgraph.orm.nodes.data.containers import Dict, List
 from provgraph.orm.nodes.data.data import Data
+from provgraph.orm.nodes.data.enum import EnumData
 from provgraph.orm.nodes.data.files import FolderData, SinglefileData
+from provgraph.orm.nodes.data.jsonable import JsonableData
+from provgraph.orm.nodes.data.kpoints import KpointsData
 from provgraph.orm.nodes.data.numeric import Float, Int, NumericType
 from provgraph.orm.nodes.data.remote import RemoteData
+from provgraph.orm.nodes.data.remote_stash import RemoteStashData, RemoteStashFolderData
 from provgraph.orm.nodes.data.str_ import Str
 from provgraph.orm.nodes.data.structure import StructureData
+from provgraph.orm.nodes.data.trajectory import TrajectoryData
+from provgraph.orm.nodes.data.upf import UpfData
 from provgraph.orm.nodes.node import Node
 from provgraph.orm.nodes.process.process import (
     CalcFunctionNode,
@@ -56,6 +66,7 @@ __all__ = [
     "Node",
     "NumericType",
     "PortableCode",
+    "ContainerizedCode",
     "ProcessNode",
     "QueryBuilder",
     "RemoteData",
@@ -68,4 +79,6 @@ __all__ = [
     "WorkFunctionNode",
     "load_group",
     "load_node",
+    "BandsData", "CifData", "EnumData", "JsonableData", "KpointsData", "RemoteStashData",
+    "RemoteStashFolderData", "TrajectoryData", "UpfData", "XyData",
 ]

@@ -36,12 +36,18 @@ from provgraph.schedulers.datastructures import (
 if TYPE_CHECKING:
     from provgraph.transports.base import Transport
 
-__all__ = ["BashScheduler", "Scheduler", "command_error", "job_id_list", "quote", "user_selector"]
+__all__ = ["BashScheduler", "Scheduler", "command_error", "double_quote", "job_id_list", "quote", "user_selector"]
 
 
 def quote(*words: object) -> str:
     """Return ``words`` joined by spaces, each quoted for a POSIX shell."""
     return " ".join(shlex.quote(str(word)) for word in words)
+
+
+def double_quote(word: str) -> str:
+    """``word`` in double quotes for a POSIX shell: ``$VARIABLES`` expand, backslashes, quotes and backticks not."""
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
+    return f'"{escaped}"'
 
 
 def command_error(what: str, retval: int, stdout: str, stderr: str) -> SchedulerError:
@@ -184,8 +190,8 @@ class BashScheduler(Scheduler):
             raise ValidationError(f"bad placeholder in mpirun_command {template.mpirun_command!r}: {exc}") from exc
 
     def _run_line(self, code: CodeRun, template: JobTemplate) -> str:
-        words = (self._mpirun_words(template) if code.withmpi else []) + list(code.cmdline_params)
-        line = quote(*words)
+        words = self._mpirun_words(template) if code.withmpi else []
+        line = quote(*code.cmdline_params)
         if code.stdin_name:
             line += f" < {shlex.quote(code.stdin_name)}"
         if code.stdout_name:
@@ -194,7 +200,11 @@ class BashScheduler(Scheduler):
             line += " 2>&1"
         elif code.stderr_name:
             line += f" 2> {shlex.quote(code.stderr_name)}"
-        return line
+        if code.wrap_cmdline_params:  # the container runs the whole command line (``sh -c "..."``)
+            line = double_quote(line)
+        head = [quote(*words)] if words else []
+        head += [double_quote(word) for word in code.prepend_cmdline_params]
+        return " ".join([*head, line])
 
     @staticmethod
     def directive_value(value: object, what: str) -> str:

@@ -132,10 +132,16 @@ class CodeRun:
     stdout_name: str | None = None
     stderr_name: str | None = None
     join_files: bool = False
+    #: words put before the executable, after mpirun (a container engine's command, e.g. ``docker run ...``);
+    #: written in double quotes so that variables such as ``$PWD`` expand in the job
+    prepend_cmdline_params: tuple[str, ...] = ()
+    #: pass the executable, its arguments and redirections as one argument (``... sh -c "<command>"``)
+    wrap_cmdline_params: bool = False
 
     def __post_init__(self) -> None:
         """Validate that there is an executable."""
         object.__setattr__(self, "cmdline_params", tuple(str(p) for p in self.cmdline_params))
+        object.__setattr__(self, "prepend_cmdline_params", tuple(str(p) for p in self.prepend_cmdline_params))
         if not self.cmdline_params or not self.cmdline_params[0]:
             raise ValidationError("a CodeRun needs at least the executable in cmdline_params")
 

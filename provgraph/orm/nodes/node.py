@@ -38,7 +38,7 @@ def _login_email() -> str:
 
 
 class NodeBase:
-    """The namespaces of a node: ``attributes``, ``extras``, ``links``, ``repository``, ``comments``."""
+    """The namespaces of a node: ``attributes``, ``extras``, ``links``, ``repository``, ``comments``, ``caching``."""
 
     def __init__(self, node: Node) -> None:
         self._node = node
@@ -77,6 +77,13 @@ class NodeBase:
         from provgraph.orm.nodes.comments import NodeComments
 
         return NodeComments(self._node)
+
+    @cached_property
+    def caching(self):  # noqa: ANN201
+        """The node's hash and cache validity (see :mod:`provgraph.orm.nodes.caching`)."""
+        from provgraph.orm.nodes.caching import NodeCaching
+
+        return NodeCaching(self._node)
 
 
 class Node:

@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Protocol
 
 from provgraph.common.links import LinkType
 from provgraph.engine.exceptions import EngineError
-from provgraph.engine.processes.calcjobs import connections, lifecycle
+from provgraph.engine.processes.calcjobs import connections, dry_run, lifecycle
 from provgraph.engine.processes.calcjobs.calcinfo import CalcInfo
 from provgraph.engine.processes.calcjobs.options import define_options, job_template, option_attributes
 from provgraph.engine.processes.exit_code import ExitCode
@@ -104,6 +104,10 @@ class CalcJob(Process):
     _call_link = LinkType.CALL_CALC
     #: the parser used when the ``parser_name`` option is not given (an entry point name), or None
     default_parser: ClassVar[str | None] = None
+    #: raise it when a change of the plugin makes old results invalid caches (recorded as ``cache_version``)
+    CACHE_VERSION: ClassVar[int | None] = None
+    #: ``metadata.store_provenance=False`` is allowed only inside a dry run (see calcjobs/dry_run.py)
+    _unstored_allowed = dry_run.DryRunAllowance()  # type: ignore[assignment]
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -111,6 +115,10 @@ class CalcJob(Process):
         super().define(spec)
         spec.input("code", valid_type=AbstractCode, help="the code (executable) the job runs")
         define_options(spec)
+        spec.input("metadata.dry_run", valid_type=bool, default=False, non_db=True,
+                   help="prepare the input folder in ./submit_test without storing or submitting anything")
+        spec.input("metadata.disable_cache", valid_type=bool, default=False, non_db=True,
+                   help="run the job even when caching is on and a cached result exists")
         spec.output("remote_folder", valid_type=RemoteData, help="the working directory on the computer")
         spec.output("retrieved", valid_type=FolderData, help="the files retrieved after the job ended")
         spec.exit_code(110, "ERROR_SCHEDULER_JOB_FAILED",
@@ -133,6 +141,7 @@ class CalcJob(Process):
         """
         process = super().create(inputs, work, caller)
         metadata = process.inputs.get("metadata", {})
+        dry_run.check_metadata(metadata, cls.__name__)
         options = dict(metadata.get("options", {}))
         code = process.inputs.code
         label = metadata.get("computer") or getattr(code, "computer", None)
@@ -148,6 +157,11 @@ class CalcJob(Process):
         _check_options(options, computer)
         process.node._record.computer = label
         process.node.base.attributes.set_many(option_attributes(options))
+        versions = _cache_versions(cls, options.get("parser_name"))
+        if versions:
+            process.node.base.attributes.set("cache_version", versions)
+        if metadata.get("disable_cache"):  # kept on the node: metadata is not part of a rebuilt process
+            process.node.base.attributes.set("disable_cache", True)
         return process
 
     # -- state --------------------------------------------------------------------------------------
@@ -224,6 +238,13 @@ class CalcJob(Process):
             self._waker().ensure_polling(self.computer, self.node.user)
             return Outcome.BLOCKED
         self._set_state(ProcessState.RUNNING)
+        if stage == "upload" and not self._cp.get("cache_checked"):
+            from provgraph.engine.processes.calcjobs.caching import finish_from_cache
+
+            self._cp["cache_checked"] = True
+            cached = finish_from_cache(self)  # before any transport: a cached job never touches the computer
+            if cached is not None:
+                return cached
         try:
             outcome = getattr(self, f"_do_{stage}")()
         except RETRYABLE as exc:
@@ -355,6 +376,18 @@ def _username(computer: Computer, user: str, transport: Any) -> str:
     if key not in _USERNAMES:
         _USERNAMES[key] = transport.whoami()
     return _USERNAMES[key]
+
+
+def _cache_versions(cls: type[CalcJob], parser_name: str | None) -> dict[str, int]:
+    """``{"calc_job": N, "parser": M}`` for the versions declared (empty when none is)."""
+    versions = {"calc_job": cls.CACHE_VERSION} if cls.CACHE_VERSION is not None else {}
+    if parser_name:
+        from provgraph.plugins import ParserFactory
+
+        parser_version = getattr(ParserFactory(parser_name), "CACHE_VERSION", None)
+        if parser_version is not None:
+            versions["parser"] = parser_version
+    return versions
 
 
 def _check_options(options: Mapping[str, Any], computer: Computer) -> None:

@@ -92,19 +92,22 @@ def stored_options(attributes: Mapping[str, Any]) -> dict[str, Any]:
 
 def job_template(options: Mapping[str, Any], computer: Computer, scheduler: Scheduler, calc_info: CalcInfo,
                  executables: Mapping[str, list[str]], code_texts: tuple[str, str], job_name: str,
-                 workdir: str) -> JobTemplate:
+                 workdir: str, containers: Mapping[str, tuple[list[str], bool]] | None = None) -> JobTemplate:
     """The scheduler's job template for a prepared CalcJob.
 
     :param executables: code uuid -> the words that start its command line (the executable)
+    :param containers: code uuid -> (container engine words, wrap the command line) of containerized codes
     :param code_texts: the codes' (prepend_text, append_text)
     :raises ValidationError: when the options do not fit the scheduler
     """
     runs = []
     for info in calc_info.codes_info:
         withmpi = options.get("withmpi", False) if info.withmpi is None else info.withmpi
+        engine, wrap = (containers or {}).get(info.code_uuid, ([], False))
         runs.append(CodeRun(tuple(executables[info.code_uuid] + [str(p) for p in info.cmdline_params]),
                             withmpi=bool(withmpi), stdin_name=info.stdin_name, stdout_name=info.stdout_name,
-                            stderr_name=info.stderr_name, join_files=info.join_files))
+                            stderr_name=info.stderr_name, join_files=info.join_files,
+                            prepend_cmdline_params=tuple(engine), wrap_cmdline_params=wrap))
     prepend = [computer.prepend_text, code_texts[0], options.get("prepend_text", ""), calc_info.prepend_text]
     append = [calc_info.append_text, options.get("append_text", ""), code_texts[1], computer.append_text]
     try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from provgraph.engine.processes.exit_code import ExitCode, ExitCodesNamespace
 from provgraph.exceptions import ValidationError
@@ -38,6 +38,9 @@ class Parser:
     :param retrieved: the retrieved files (not stored yet while parsing)
     :param exit_codes: the CalcJob's exit codes
     """
+
+    #: raise it when a change of the parser makes old results invalid caches (see CalcJob.CACHE_VERSION)
+    CACHE_VERSION: ClassVar[int | None] = None
 
     def __init__(self, node: CalcJobNode, retrieved: FolderData, exit_codes: ExitCodesNamespace) -> None:
         self.node = node

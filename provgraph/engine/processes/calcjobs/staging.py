@@ -52,8 +52,19 @@ def _executables(process: CalcJob, calc_info: CalcInfo, sandbox: Path) -> tuple[
     return words, portable
 
 
-def stage_inputs(process: CalcJob, calc_info: CalcInfo, sandbox: Path, workdir: str) -> tuple[str, list[str]]:
+def _containers(process: CalcJob) -> dict[str, tuple[list[str], bool]]:
+    """Container engine words and wrap flag of each containerized code among the inputs, by uuid."""
+    from provgraph.orm.nodes.data.code_containerized import ContainerizedCode
+
+    return {uuid: (code.get_engine_command_words(), code.wrap_cmdline_params)
+            for uuid, code in process.codes().items() if isinstance(code, ContainerizedCode)}
+
+
+def stage_inputs(process: CalcJob, calc_info: CalcInfo, sandbox: Path, workdir: str,
+                 record: bool = True) -> tuple[str, list[str]]:
     """Complete the sandbox (see the module docstring); return the submit script's name and portable executables.
+
+    :param record: put the sandbox into the node's repository (False for a dry run: nothing is stored)
 
     :raises ValidationError: when the options, codes or copy lists cannot make a job
     """
@@ -67,11 +78,13 @@ def stage_inputs(process: CalcJob, calc_info: CalcInfo, sandbox: Path, workdir: 
         executables, portable = _executables(process, calc_info, portable_dir)
         scheduler = scheduler_for(computer)
         template = job_template(options, computer, scheduler, calc_info, executables,
-                                (main.prepend_text, main.append_text), f"provgraph-{process.node.pk}", workdir)
+                                (main.prepend_text, main.append_text), f"provgraph-{process.node.pk}", workdir,
+                                containers=_containers(process))
         script = options.get("submit_script_filename") or SUBMIT_SCRIPT
         (sandbox / script).write_text(scheduler.get_submit_script(template))
-        _record_inputs(process, sandbox, calc_info.provenance_exclude_list)
-        _copy_local(calc_info, sandbox)
+        if record:
+            _record_inputs(process, sandbox, calc_info.provenance_exclude_list)
+        _copy_local(calc_info, sandbox, process.codes() | _input_nodes(process))
         if portable:
             _merge(portable_dir, sandbox)
     finally:
@@ -93,12 +106,19 @@ def _record_inputs(process: CalcJob, sandbox: Path, excluded: list[str]) -> None
     process.node._record.repository = tree
 
 
-def _copy_local(calc_info: CalcInfo, sandbox: Path) -> None:
-    """Write the files of ``local_copy_list`` (from stored nodes' repositories) into the sandbox."""
+def _input_nodes(process: CalcJob) -> dict[str, Any]:
+    from provgraph.engine.processes.utils import flatten
+    from provgraph.orm.nodes.node import Node
+
+    return {node.uuid: node for node in flatten(process.inputs).values() if isinstance(node, Node)}
+
+
+def _copy_local(calc_info: CalcInfo, sandbox: Path, inputs: dict[str, Any] | None = None) -> None:
+    """Write the files of ``local_copy_list`` (from the repositories of the inputs or stored nodes) into the sandbox."""
     from provgraph.orm.utils import load_node
 
     for uuid, source, target in calc_info.local_copy_list:
-        node = load_node(uuid=uuid)
+        node = (inputs or {}).get(uuid) or load_node(uuid=uuid)
         files = node.base.repository.walk_files()
         if source in ("", "."):
             node.base.repository.copy_tree(sandbox / target if target not in ("", ".") else sandbox)

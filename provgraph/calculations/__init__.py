@@ -1,0 +1,1 @@
+"""Built-in CalcJob plugins under AiiDA's names (``aiida.calculations`` → ``provgraph.calculations``)."""

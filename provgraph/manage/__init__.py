@@ -1,0 +1,1 @@
+"""Process-wide management helpers (AiiDA's ``aiida.manage``): for now the caching switches."""
