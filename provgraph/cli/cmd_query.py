@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from provgraph.cli.echo import print_table
-from provgraph.cli.params import load_cli_profile, provgraph_errors
+from provgraph.cli.params import INT64_MAX, WholeNumber, load_cli_profile, provgraph_errors
 
 
 def _value(text: str) -> Any:
@@ -62,7 +62,7 @@ def query() -> None:
 @click.option("-p", "--project", default="pk,node_type,label,ctime", show_default=True,
               help="Comma-separated fields to show.")
 @click.option("-o", "--order-by", default="pk", show_default=True, help="Field to sort by; prefix '-' for descending.")
-@click.option("-l", "--limit", type=int, default=50, show_default=True)
+@click.option("-l", "--limit", type=WholeNumber(0, INT64_MAX, "a row count"), default=50, show_default=True)
 @click.pass_context
 def query_nodes(ctx: click.Context, types: tuple[str, ...], filters: tuple[tuple[str, str, str], ...],
                 project: str, order_by: str, limit: int) -> None:

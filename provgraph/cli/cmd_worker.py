@@ -23,7 +23,7 @@ import click
 
 from provgraph.cli import worker_pidfiles as pidfiles
 from provgraph.cli.echo import print_table
-from provgraph.cli.params import load_cli_profile, provgraph_errors
+from provgraph.cli.params import PK, WholeNumber, load_cli_profile, provgraph_errors
 
 
 def workers_dir(profile_name: str) -> Path:
@@ -90,10 +90,10 @@ def worker() -> None:
 
 
 @worker.command()
-@click.option("--workers", "-n", "count", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes to start.")
-@click.option("--concurrency", "-c", type=click.IntRange(1, 1024), default=1, show_default=True,
-              help="Pool processes per worker.")
+@click.option("--workers", "-n", "count", type=WholeNumber(1, 256, "a number of workers"), default=1,
+              show_default=True, help="Worker processes to start.")
+@click.option("--concurrency", "-c", type=WholeNumber(1, 1024, "a number of pool processes"), default=1,
+              show_default=True, help="Pool processes per worker.")
 @click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error", "critical"], case_sensitive=False),
               default="info", show_default=True)
 @click.option("--foreground", is_flag=True, help="Run one worker in this process (containers, systemd).")
@@ -143,7 +143,8 @@ def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreg
 
 
 @worker.command()
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait before SIGKILL.")
+@click.option("--timeout", type=click.FloatRange(0, 86400), default=30.0, show_default=True,
+              help="Seconds to wait before SIGKILL.")
 @click.pass_context
 def stop(ctx: click.Context, timeout: float) -> None:
     """Stop the workers: SIGTERM to each main process (Celery's warm shutdown: running steps finish),
@@ -211,7 +212,8 @@ def status(ctx: click.Context) -> None:
 
 
 @worker.command()
-@click.option("--lines", "-n", default=50, show_default=True, help="Last lines of each log.")
+@click.option("--lines", "-n", type=WholeNumber(0, 10**7, "a number of lines"), default=50, show_default=True,
+              help="Last lines of each log.")
 @click.pass_context
 def logs(ctx: click.Context, lines: int) -> None:
     """Print the end of every worker's log file."""
@@ -222,8 +224,9 @@ def logs(ctx: click.Context, lines: int) -> None:
 
 
 @worker.command()
-@click.option("--older-than", default=60.0, show_default=True, help="Seconds a process must have been idle.")
-@click.option("--pk", "pks", multiple=True, type=int, help="Only these processes.")
+@click.option("--older-than", type=click.FloatRange(0, 10**9), default=60.0, show_default=True,
+              help="Seconds a process must have been idle.")
+@click.option("--pk", "pks", multiple=True, type=PK, help="Only these processes.")
 @click.pass_context
 def reconcile(ctx: click.Context, older_than: float, pks: tuple[int, ...]) -> None:
     """Re-publish processes that nobody will advance (lost messages, dead workers)."""

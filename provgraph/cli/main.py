@@ -49,6 +49,20 @@ class LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse arguments that are not valid UTF-8 text before any command sees them."""
+        from provgraph.cli.params import check_arguments
+
+        check_arguments(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a provgraph error it let through still ends as a one-line message."""
+        from provgraph.cli.params import clean_exits
+
+        with clean_exits():
+            return super().invoke(ctx)
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="provgraph")

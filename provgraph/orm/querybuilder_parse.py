@@ -15,6 +15,8 @@ ENTITY_TYPES = {
 }
 _COMBINATORS = ("and", "or")
 _NEGATIONS = ("~", "not")
+#: deepest nesting of and/or/~ accepted in filters (deeper is refused before parsing or compiling recurses)
+MAX_FILTER_DEPTH = 64
 
 
 def entity_of(cls: Any, entity_type: str | None, subclassing: bool) -> tuple[EntityKind, tuple[str, ...],
@@ -86,18 +88,26 @@ def parse_edge_filters(spec: dict | None) -> Filter | None:
     return _parse(spec, validate.edge_field)
 
 
-def _parse(spec: Any, field: Any) -> Filter:
+def _parse(spec: Any, field: Any, depth: int = 0) -> Filter:
+    _check_depth(depth)
     if not isinstance(spec, dict):
         raise QueryError(f"filters must be a dict, not {type(spec).__name__}")
     items: list[Filter] = []
     for key, value in spec.items():
         if key in _COMBINATORS:
-            items.append(_combine(key, value, lambda sub: _parse(sub, field)))
+            items.append(_combine(key, value, lambda sub: _parse(sub, field, depth + 1)))
         elif key in _NEGATIONS:
-            items.append(Not(_parse(value, field)))
+            items.append(Not(_parse(value, field, depth + 1)))
         else:
-            items.append(_field_filter(field(key), value))
+            items.append(_field_filter(field(key), value, depth + 1))
     return items[0] if len(items) == 1 else And(tuple(items))
+
+
+def _check_depth(depth: int) -> None:
+    """Refuse filters nested deeper than :data:`MAX_FILTER_DEPTH` (parsing and compiling them recurse)."""
+    if depth > MAX_FILTER_DEPTH:
+        raise QueryError(f"filters are nested more than {MAX_FILTER_DEPTH} levels deep ('and', 'or', '~'); "
+                         "flatten them (a list under one 'or' takes any number of alternatives)")
 
 
 def _combine(key: str, value: Any, parse: Any) -> Filter:
@@ -107,8 +117,10 @@ def _combine(key: str, value: Any, parse: Any) -> Filter:
     return And(parts) if key == "and" else Or(parts)
 
 
-def _field_filter(path: tuple[str, ...], value: Any) -> Filter:
+def _field_filter(path: tuple[str, ...], value: Any, depth: int = 0) -> Filter:
+    _check_depth(depth)
     if not (isinstance(value, dict) and value and all(isinstance(k, str) for k in value)):
+        validate.value(value, path)
         return Condition(path, "==", value)
     looks_like_operators = all(_is_operator_key(k) for k in value)
     if not looks_like_operators:
@@ -118,12 +130,13 @@ def _field_filter(path: tuple[str, ...], value: Any) -> Filter:
     items: list[Filter] = []
     for key, operand in value.items():
         if key in _COMBINATORS:
-            items.append(_combine(key, operand, lambda sub: _field_filter(path, sub)))
+            items.append(_combine(key, operand, lambda sub: _field_filter(path, sub, depth + 1)))
         elif key in _NEGATIONS:
-            items.append(Not(_field_filter(path, operand)))
+            items.append(Not(_field_filter(path, operand, depth + 1)))
         else:
             op, negated = validate.operator("!" + key[1:] if key.startswith("~") else key)
             validate.operand(op, operand, path)
+            validate.value(operand, path)
             items.append(Condition(path, op, list(operand) if isinstance(operand, tuple) else operand, negated))
     return items[0] if len(items) == 1 else And(tuple(items))
 

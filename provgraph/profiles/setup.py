@@ -152,6 +152,8 @@ def build_profile(name: str, kinds: Mapping[str, str], values: Mapping[str, Mapp
     for section in KINDS:
         kind = kinds.get(section) or KINDS[section][0]
         config, secret = _section(section, kind, values.get(section, {}), folder)
+        if (section, kind) == ("storage", "sqlite"):
+            config["create_missing"] = False  # a missing file is a mistyped path, not a new database
         sections[section] = {"backend": kind, "config": config}
         if secret:
             secrets[section] = secret
@@ -175,7 +177,9 @@ def presto_profile(name: str | None = None, home: Path | None = None) -> Profile
     if name is None:
         name = next(candidate for candidate in (PRESTO_NAME, *(f"{PRESTO_NAME}-{n}" for n in range(1, 10000)))
                     if not taken(candidate))
-    elif name in existing:
+    else:
+        _validate_name(name)
+    if name in existing:
         raise ConfigurationError(f"a profile named {name!r} exists in {config.home}; choose another --profile-name")
     elif taken(name):
         raise ConfigurationError(f"{profile_folder(name, config.home)} holds the files of an earlier profile; "

@@ -62,19 +62,46 @@ def field_path(kind: EntityKind, path: Any, what: str = "field") -> tuple[str, .
     """Split and check a projection/filter/order path such as ``attributes.energy.total``."""
     if not isinstance(path, str) or not path:
         raise QueryError(f"a {what} must be a non-empty string, not {path!r}")
-    head, _, rest = path.partition(".")
+    head, separator, rest = path.partition(".")
     if head in NESTED_SECTIONS and kind is EntityKind.NODE:
-        if not rest:
+        if not separator:
             return (head,)
         parts = tuple(rest.split("."))
         if any(part == "" or "\x00" in part for part in parts):
             raise QueryError(f"invalid {what} {path!r}: empty or NUL key in the path")
+        if not _valid_text(rest):
+            raise QueryError(f"invalid {what} {path!r}: the key is not valid Unicode text")
         return (head, *parts)
     if path not in FIELDS[kind]:
         known = ", ".join(sorted(FIELDS[kind]) + ([f"{s}.<key>" for s in NESTED_SECTIONS]
                                                   if kind is EntityKind.NODE else []))
         raise QueryError(f"unknown {what} {path!r} for a {kind.value}; known: {known}")
     return (path,)
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8, which no database stores
+        return False
+    return True
+
+
+def value(operand_value: Any, path: tuple[str, ...]) -> None:
+    """Refuse a filter value holding text that is not valid Unicode (walked without recursion)."""
+    pending, seen = [operand_value], 0
+    while pending:
+        item = pending.pop()
+        seen += 1
+        if isinstance(item, str):
+            if not _valid_text(item):
+                raise QueryError(f"the value compared with {'.'.join(path)!r} holds text that is not valid "
+                                 f"Unicode: {item!r}")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
 
 
 def edge_field(path: Any) -> tuple[str, ...]:

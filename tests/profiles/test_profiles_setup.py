@@ -17,7 +17,8 @@ from provgraph.profiles.setup import FIELDS, KINDS, build_profile, initialise_pr
 def test_defaults_live_in_the_profile_folder(provgraph_home):
     profile = build_profile("p", {"storage": "sqlite", "repository": "local", "broker": "sqlite"}, {})
     folder = provgraph_home / "p"
-    assert profile.storage == {"backend": "sqlite", "config": {"path": str(folder / "storage.sqlite")}}
+    assert profile.storage == {"backend": "sqlite", "config": {"path": str(folder / "storage.sqlite"),
+                                                               "create_missing": False}}
     assert profile.repository == {"backend": "local", "config": {"path": str(folder / "repository")}}
     assert profile.broker == {"backend": "sqlite", "config": {"path": str(folder / "broker.sqlite")}}
     assert profile.secrets == {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from provgraph.exceptions import UnreachableStorage
 from provgraph.storage.base import StorageBackend, StorageInfo
 from provgraph.storage.sqlite import db, migrations
 from provgraph.storage.sqlite.coordination import SqliteCoordination
@@ -36,9 +37,16 @@ class SqliteBackend(StorageBackend):
     :param config: the profile's storage config: ``{"path": "/abs/path/storage.sqlite"}``, and
         optionally ``busy_timeout`` (seconds a writer waits for the write lock, default 60) and
         ``synchronous`` (``normal``, the default, or ``full``: see :mod:`provgraph.storage.sqlite.db`)
+    A profile made by ``profile setup`` or ``presto`` has ``"create_missing": false`` in its
+    config: a database file that does not exist is then refused (a mistyped or moved path must
+    not silently start an empty database) unless ``check_schema`` is False, which only the
+    profile's initialisation and ``provgraph storage migrate`` pass. Configs without the key
+    (older profiles, tests, tools) keep creating a missing file.
+
     :param check_schema: refuse a database whose schema is not the code's
         (pass False only to migrate it)
-    :raises UnreachableStorage: when the file cannot be opened as a sqlite database
+    :raises UnreachableStorage: when the file cannot be opened as a sqlite database, or does not
+        exist and the config says not to create it
     :raises StorageMigrationError: when the schema is older or newer than the code's
     """
 
@@ -47,6 +55,10 @@ class SqliteBackend(StorageBackend):
     def __init__(self, config: dict[str, Any], check_schema: bool = True) -> None:
         self._config = dict(config)
         self._path = db.database_path(config)
+        if check_schema and config.get("create_missing", True) is False and not self._path.exists():
+            raise UnreachableStorage(
+                f"no sqlite database at {self._path}: check the profile's storage path "
+                "(`provgraph profile show`); `provgraph storage migrate` creates an empty one there")
         timeout = float(config.get("busy_timeout", db.DEFAULT_BUSY_TIMEOUT))
         self._engine = db.open_engine(self._path, timeout, config.get("synchronous", "normal"))
         self._nodes = SqliteNodes(self._engine)
