@@ -7,7 +7,7 @@ a database directly (that is the storage backend's job).
 from __future__ import annotations
 
 from provgraph.common.links import LinkType
-from provgraph.orm.computers import Computer, User
+from provgraph.orm.computers import Computer, User, load_computer
 from provgraph.orm.groups import Group
 from provgraph.orm.nodes.data.array import ArrayData
 from provgraph.orm.nodes.data.base import BaseType
@@ -31,7 +31,7 @@ from provgraph.orm.nodes.process.process import (
     WorkFunctionNode,
 )
 from provgraph.orm.querybuilder import QueryBuilder
-from provgraph.orm.utils import load_node
+from provgraph.orm.utils import load_code, load_node
 
 __all__ = [
     "AbstractCode",
@@ -64,5 +64,7 @@ __all__ = [
     "WorkChainNode",
     "WorkflowNode",
     "WorkFunctionNode",
+    "load_code",
+    "load_computer",
     "load_node",
 ]

@@ -12,6 +12,7 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from provgraph.common.links import Direction, LinkRecord, LinkTriple, LinkType, TraversalRule
@@ -147,11 +148,22 @@ class Neo4jNodes(NodeCollection):
             raise MultipleObjectsError(f"more than one node has a {what}; give more characters")
         return from_node(found[0])
 
+    def get_if_changed(self, pk: int, mtime: datetime) -> NodeRecord | None:
+        query = ("MATCH (n:Node {pk: $pk}) "
+                 "RETURN n.mtime = $mtime AS same, CASE WHEN n.mtime = $mtime THEN null ELSE n END AS n LIMIT 1")
+        with translate_errors(self._uri), self._session(read=True) as session:
+            found = session.run(query, pk=int(pk), mtime=mtime).single()
+        if found is None:
+            raise NotExistent(f"no node with pk {pk}")
+        return None if found["same"] else from_node(found["n"])
+
     def update(self, pk: int, **fields: Any) -> None:
         allowed = {"extras", "label", "description", "attributes", "mtime", "hash", "repository"}
         unknown = set(fields) - allowed
         if unknown:
             raise ValidationError(f"cannot update node fields {sorted(unknown)}")
+        if fields and "mtime" not in fields:  # every change moves mtime (the ORM's version check)
+            fields["mtime"] = datetime.now(timezone.utc)
         with translate_errors(self._uri), self._session() as session:
             session.execute_write(_update_node, int(pk), fields)
 
