@@ -7,8 +7,6 @@ tests/conftest.py instead, so they run on Neo4j too. Test modules import what th
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 
@@ -25,12 +23,6 @@ def sqlite_default(request, monkeypatch):
     profile = profiles.load_profile(sqlite.name)
     yield profile
     profiles._CURRENT.set(previous)
-
-
-@pytest.fixture
-def run() -> str:
-    """A unique marker a test puts in ``extras.run`` of the nodes it makes, to find only those."""
-    return uuid.uuid4().hex
 
 
 def mark(node, run: str):
