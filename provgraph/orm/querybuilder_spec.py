@@ -116,11 +116,16 @@ def _entity_type(cls: Any, entity_type: str | None, kind: EntityKind) -> str | l
     from provgraph.orm.nodes.registry import node_type_of
 
     classes = cls if isinstance(cls, tuple) else (cls,)
-    try:
-        types = [node_type_of(item) for item in classes]
-    except StoringError as exc:
-        raise QueryError(f"cannot describe the query: {exc}") from exc
+    types = [_type_or_name(node_type_of, item) for item in classes]
     return types[0] if not isinstance(cls, tuple) else types
+
+
+def _type_or_name(node_type_of: Any, cls: Any) -> str:
+    """The node type of ``cls``; for a class registered nowhere its name (``from_dict`` then refuses it)."""
+    try:
+        return node_type_of(cls)
+    except StoringError:
+        return f"unregistered:{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
 
 
 def _classes_of(entity_type: Any) -> Any:
