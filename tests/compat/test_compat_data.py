@@ -178,7 +178,7 @@ def test_dict_equality_and_keys():
     params = Dict({"a": 1, "b": {"c": 2}})
     assert params == {"a": 1, "b": {"c": 2}} and params == Dict({"a": 1, "b": {"c": 2}})
     assert sorted(params.keys()) == ["a", "b"] and dict(params.items()) == params.get_dict()
-    assert params.dict == {"a": 1, "b": {"c": 2}}
+    assert params.dict == {"a": 1, "b": {"c": 2}} and sorted(params) == ["a", "b"]
 
 
 def test_array_names_with_a_dot_are_refused():

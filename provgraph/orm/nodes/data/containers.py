@@ -181,6 +181,9 @@ class Dict(Data):
     def __contains__(self, key: str) -> bool:
         return key in self.base.attributes
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
     def __len__(self) -> int:
         return len(self.base.attributes)
 
