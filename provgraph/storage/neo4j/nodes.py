@@ -149,10 +149,14 @@ class Neo4jNodes(NodeCollection):
         return from_node(found[0])
 
     def get_if_changed(self, pk: int, mtime: datetime) -> NodeRecord | None:
-        query = ("MATCH (n:Node {pk: $pk}) "
-                 "RETURN n.mtime = $mtime AS same, CASE WHEN n.mtime = $mtime THEN null ELSE n END AS n LIMIT 1")
+        # compare instants (seconds + nanoseconds): a datetime read back carries the zone 'UTC' where the
+        # stored one may carry the offset +00:00, and Cypher's '=' on datetimes tells those apart
+        same = "n.mtime.epochSeconds = $seconds AND n.mtime.nanosecond = $nanos"
+        query = f"MATCH (n:Node {{pk: $pk}}) RETURN {same} AS same, CASE WHEN {same} THEN null ELSE n END AS n LIMIT 1"
+        utc = mtime.astimezone(timezone.utc)
+        seconds = int((utc.replace(microsecond=0) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
         with translate_errors(self._uri), self._session(read=True) as session:
-            found = session.run(query, pk=int(pk), mtime=mtime).single()
+            found = session.run(query, pk=int(pk), seconds=seconds, nanos=utc.microsecond * 1000).single()
         if found is None:
             raise NotExistent(f"no node with pk {pk}")
         return None if found["same"] else from_node(found["n"])
