@@ -9,7 +9,7 @@ Every error provgraph raises on purpose derives from :class:`ProvgraphError`::
     ├── NotExistent
     ├── MultipleObjectsError
     ├── StoringError
-    │   └── LinkRuleError
+    │   └── LinkRuleError (also a ValueError)
     ├── ModificationNotAllowed
     ├── StorageError
     │   ├── UnreachableStorage
@@ -57,8 +57,8 @@ class StoringError(ProvgraphError):
     """An entity could not be stored; nothing was written."""
 
 
-class LinkRuleError(StoringError):
-    """A link would break a provenance rule; nothing was written."""
+class LinkRuleError(StoringError, ValueError):
+    """A link would break a provenance rule; nothing was written (also a ValueError, as in AiiDA)."""
 
 
 class ModificationNotAllowed(ProvgraphError):

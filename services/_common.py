@@ -26,6 +26,7 @@ import os
 import secrets
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -157,15 +158,30 @@ def read_secret(name: str) -> dict | None:
     return json.loads(path.read_text())
 
 
+#: characters of generated passwords: nothing a command line or a URL could read as special
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_password(length: int = 24) -> str:
+    """A random password of letters and digits, starting with a letter.
+
+    Never ``-`` first (``neo4j-admin`` took such a password for an option, about one
+    ``token_urlsafe`` in 64), nor any character a shell, URL or option parser treats
+    specially. 24 characters of 62 give 142 bits.
+    """
+    first = secrets.choice(string.ascii_letters)
+    return first + "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length - 1))
+
+
 def secret(name: str, defaults: dict) -> dict:
     """Return the credentials of ``name``, generating and storing them once.
 
-    Values equal to ``"<generate>"`` in ``defaults`` are replaced by a random token.
+    Values equal to ``"<generate>"`` in ``defaults`` are replaced by :func:`generate_password`.
     """
     existing = read_secret(name)
     if existing is not None:
         return existing
-    data = {k: (secrets.token_urlsafe(18) if v == "<generate>" else v) for k, v in defaults.items()}
+    data = {k: (generate_password() if v == "<generate>" else v) for k, v in defaults.items()}
     write_secret(name, data)
     return data
 

@@ -28,7 +28,6 @@ import functools
 import hashlib
 import os
 import re
-import secrets
 import shutil
 import socket
 import string
@@ -46,6 +45,7 @@ from _common import (
     apt_install,
     cache_dir,
     ensure_port_free,
+    generate_password,
     port,
     port_open,
     read_pid,
@@ -277,7 +277,8 @@ def _prepare_home(home: Path, bolt_port: int, password: str) -> Path:
         # the server turns into user neo4j when it creates the system database
         env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(conf_dir))
         run(
-            [_java()[0], "-cp", f"{lib_dir()}/*", ADMIN_CLASS, "dbms", "set-initial-password", password],
+            # "--" ends the options: a password starting with "-" is still the password
+            [_java()[0], "-cp", f"{lib_dir()}/*", ADMIN_CLASS, "dbms", "set-initial-password", "--", password],
             env=env,
             cwd=home,
         )
@@ -338,7 +339,7 @@ def _train_cds_archive(archive: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
     partial = archive.with_suffix(".partial")
     try:
-        password, bolt_port = secrets.token_urlsafe(18), _free_port()
+        password, bolt_port = generate_password(), _free_port()
         conf_dir = _prepare_home(home, bolt_port, password)
         pid = _launch(home, conf_dir, pidfile, [f"-XX:ArchiveClassesAtExit={partial}"])
         try:

@@ -78,10 +78,14 @@ def profile_delete(name: str, yes: bool, delete_data: bool) -> None:
     """Remove profile NAME from the configuration (its stored data is left alone unless --delete-data)."""
     import shutil
 
+    from provgraph.profiles.setup import deletable_folder
+
     config = Config()
     folder = profile_folder(name, config.home)
     try:
         config.get(name)
+        if delete_data:
+            folder = deletable_folder(name, config.home)
     except ConfigurationError as exc:
         fail(str(exc))
     if delete_data:
@@ -97,7 +101,10 @@ def profile_delete(name: str, yes: bool, delete_data: bool) -> None:
     except ConfigurationError as exc:
         fail(str(exc))
     if delete_data and folder.is_dir():
-        shutil.rmtree(folder)
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            fail(f"removed profile {name!r} but not all of {folder}: {exc}")
         click.echo(f"removed {folder}")
     click.echo(f"removed profile {name!r}")
 

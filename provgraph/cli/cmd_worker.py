@@ -1,9 +1,12 @@
 """``provgraph worker``: start, stop, inspect the daemonised Celery workers of a profile.
 
 Each worker is ``python -m provgraph.engine.celery.worker`` in a session of its own, with its
-pid file ``worker-<i>.pid`` and log file ``worker-<i>.log`` under
+pid file ``worker-<i>.pid`` (and identity ``worker-<i>.id``, see
+:mod:`provgraph.cli.worker_pidfiles`) and log file ``worker-<i>.log`` under
 ``$PROVGRAPH_HOME/<profile>/workers/`` (or ``$PROVGRAPH_WORKERS_DIR``, e.g. for tests). Only
-worker 0 runs the periodic reconciler.
+worker 0 runs the periodic reconciler. No signal is sent to a pid before it is checked to be
+still that worker: a stale pid file whose pid the system gave to another process is removed,
+and that process is left alone.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from provgraph.cli import worker_pidfiles as pidfiles
 from provgraph.cli.echo import print_table
 from provgraph.cli.params import load_cli_profile, provgraph_errors
 
@@ -33,6 +38,8 @@ def workers_dir(profile_name: str) -> Path:
 
 def alive(pid: int) -> bool:
     """Whether process ``pid`` exists (and is not a zombie of ours)."""
+    if not isinstance(pid, int) or not 0 < pid < 2**31:
+        return False
     try:
         finished, _ = os.waitpid(pid, os.WNOHANG)
         if finished == pid:
@@ -48,15 +55,17 @@ def alive(pid: int) -> bool:
     return True
 
 
-def running_workers(directory: Path) -> dict[int, int]:
-    """Worker index -> pid of the pid files whose process is alive (stale pid files are removed)."""
+def running_workers(directory: Path, report: Callable[[str], None] | None = None) -> dict[int, int]:
+    """Worker index -> pid of the workers alive (stale pid files are removed, ``report`` told why)."""
     found = {}
-    for pid_file in sorted(directory.glob("worker-*.pid")):
-        index, pid = int(pid_file.stem.split("-")[1]), int(pid_file.read_text().strip() or 0)
-        if pid and alive(pid):
+    for index in pidfiles.worker_indexes(directory):
+        pid, why = pidfiles.verified_pid(directory, index, alive)
+        if pid is not None:
             found[index] = pid
-        else:
-            pid_file.unlink(missing_ok=True)
+            continue
+        pidfiles.forget(directory, index)
+        if why and report is not None:
+            report(f"worker {index}: {why}; removed the stale pid file, signalled nothing")
     return found
 
 
@@ -81,9 +90,12 @@ def worker() -> None:
 
 
 @worker.command()
-@click.option("--workers", "-n", "count", default=1, show_default=True, help="Worker processes to start.")
-@click.option("--concurrency", "-c", default=1, show_default=True, help="Pool processes per worker.")
-@click.option("--loglevel", default="info", show_default=True)
+@click.option("--workers", "-n", "count", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes to start.")
+@click.option("--concurrency", "-c", type=click.IntRange(1, 1024), default=1, show_default=True,
+              help="Pool processes per worker.")
+@click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error", "critical"], case_sensitive=False),
+              default="info", show_default=True)
 @click.option("--foreground", is_flag=True, help="Run one worker in this process (containers, systemd).")
 @click.option("--no-reconcile", is_flag=True, help="Do not run the periodic reconciler.")
 @click.option("--reconcile-after", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
@@ -103,7 +115,7 @@ def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreg
         command = worker_command(0, concurrency, loglevel)
         os.execv(command[0], command)
     directory = workers_dir(profile.name)
-    running = running_workers(directory)
+    running = running_workers(directory, report=lambda text: click.echo(text, err=True))
     started = []
     for index in range(count):
         if index in running:
@@ -113,10 +125,19 @@ def start(ctx: click.Context, count: int, concurrency: int, loglevel: str, foreg
                                    stdin=subprocess.DEVNULL, start_new_session=True,
                                    env=worker_env(profile.name, index, not no_reconcile, reconcile_after))
         log.close()
-        (directory / f"worker-{index}.pid").write_text(f"{process.pid}\n")
-        started.append((index, process.pid))
-    for index, pid in started:
-        click.echo(f"started worker {index} (pid {pid})")
+        pidfiles.record(directory, index, process.pid)
+        started.append((index, process))
+    died = _early_deaths(started)
+    for index, process in started:
+        if (index, process) not in died:
+            click.echo(f"started worker {index} (pid {process.pid})")
+    for index, process in died:
+        pidfiles.forget(directory, index)
+        tail = (directory / f"worker-{index}.log").read_text(errors="replace").splitlines()[-5:]
+        click.echo(f"worker {index} exited at once (status {process.returncode}); the end of its log:\n"
+                   + "\n".join(tail), err=True)
+    if died:
+        ctx.exit(1)
     if not started:
         click.echo(f"{len(running)} worker(s) already running")
 
@@ -130,16 +151,17 @@ def stop(ctx: click.Context, timeout: float) -> None:
     """
     profile = load_cli_profile(ctx)
     directory = workers_dir(profile.name)
-    running = running_workers(directory)
+    running = running_workers(directory, report=lambda text: click.echo(text, err=True))
     for pid in running.values():
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while any(alive(pid) for pid in running.values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     for index, pid in running.items():
-        if alive(pid):
+        # checked again: the worker may have ended meanwhile and its pid gone to someone else
+        if pidfiles.verified_pid(directory, index, alive)[0] == pid:
             _signal_group(pid, signal.SIGKILL)
-        (directory / f"worker-{index}.pid").unlink(missing_ok=True)
+        pidfiles.forget(directory, index)
         click.echo(f"stopped worker {index} (pid {pid})")
     if not running:
         click.echo("no worker is running")
@@ -153,10 +175,25 @@ def _signal(pid: int, sig: signal.Signals) -> None:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the worker's session (its pool); only if ``pid`` leads its own group, as workers do."""
     try:
-        os.killpg(pid, sig)
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+Started = list[tuple[int, subprocess.Popen]]
+
+
+def _early_deaths(started: Started, grace: float = 1.0) -> Started:
+    """The workers among ``started`` that exited within ``grace`` seconds (bad options, broken setup)."""
+    deadline = time.monotonic() + grace if started else 0.0
+    while time.monotonic() < deadline and all(process.poll() is None for _, process in started):
+        time.sleep(0.1)
+    return [(index, process) for index, process in started if process.poll() is not None]
 
 
 @worker.command()
@@ -165,7 +202,7 @@ def status(ctx: click.Context) -> None:
     """Show the workers of the profile (pid, log file)."""
     profile = load_cli_profile(ctx)
     directory = workers_dir(profile.name)
-    running = running_workers(directory)
+    running = running_workers(directory, report=lambda text: click.echo(text, err=True))
     if not running:
         click.echo(f"no worker is running (profile {profile.name})")
         return

@@ -14,7 +14,7 @@ Layers, from the inside out:
 from __future__ import annotations
 
 from provgraph.engine.control import kill, pause, play
-from provgraph.engine.launch import run, run_get_node, set_submitter, submit
+from provgraph.engine.launch import run, run_get_node, run_get_pk, set_submitter, submit
 from provgraph.engine.processes import (
     ExitCode,
     Process,
@@ -29,10 +29,14 @@ from provgraph.engine.processes import (
     while_,
     workfunction,
 )
+from provgraph.engine.processes.calcjobs import CalcJob
+from provgraph.engine.processes.workchain import assign_
+from provgraph.engine.state import ProcessState
 from provgraph.engine.step import StepAction, StepResult, advance
 
 __all__ = [
+    "CalcJob", "ProcessState", "assign_",
     "ExitCode", "Process", "ProcessBuilder", "ProcessSpec", "StepAction", "StepResult", "ToContext", "WorkChain",
     "advance", "append_", "calcfunction", "if_", "kill", "pause", "play", "return_", "run", "run_get_node",
-    "set_submitter", "submit", "while_", "workfunction",
+    "run_get_pk", "set_submitter", "submit", "while_", "workfunction",
 ]

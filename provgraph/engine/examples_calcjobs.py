@@ -1,4 +1,7 @@
-"""An example CalcJob and its parser (entry points ``core.arithmetic.add_job`` and ``core.arithmetic.add``).
+"""An example CalcJob, its parser and a WorkChain using it, under AiiDA's entry-point names.
+
+``core.arithmetic.add`` (calculations and parsers; also ``core.arithmetic.add_job``) and the
+``core.arithmetic.multiply_add`` workflow, as in AiiDA.
 
 :class:`ArithmeticAddCalculation` writes ``echo $((x + y))`` into its input file and runs a
 shell (an InstalledCode such as ``/bin/bash``) on it, the input file on standard input and the
@@ -14,10 +17,12 @@ from typing import Any
 from provgraph.engine.processes.calcjobs import CalcInfo, CalcJob, CodeInfo, Parser
 from provgraph.engine.processes.exit_code import ExitCode
 from provgraph.engine.processes.spec import ProcessSpec
+from provgraph.engine.processes.workchain import ToContext, WorkChain
 from provgraph.exceptions import NotExistent
+from provgraph.orm.nodes.data.code import AbstractCode
 from provgraph.orm.nodes.data.numeric import Int
 
-__all__ = ["ArithmeticAddCalculation", "ArithmeticAddParser"]
+__all__ = ["ArithmeticAddCalculation", "ArithmeticAddParser", "MultiplyAddWorkChain"]
 
 
 class ArithmeticAddCalculation(CalcJob):
@@ -64,3 +69,41 @@ class ArithmeticAddParser(Parser):
         if value < 0:
             return self.exit_codes.ERROR_NEGATIVE_NUMBER
         return None
+
+
+class MultiplyAddWorkChain(WorkChain):
+    """``x * y + z``: ``multiply`` as a calcfunction, then the sum by :class:`ArithmeticAddCalculation` on ``code``."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """Inputs x, y, z (Int) and code; output result (Int); exit code 400 for a negative result."""
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.input("y", valid_type=Int)
+        spec.input("z", valid_type=Int)
+        spec.input("code", valid_type=AbstractCode)
+        spec.outline(cls.multiply, cls.add, cls.validate_result, cls.result)
+        spec.output("result", valid_type=Int)
+        spec.exit_code(400, "ERROR_NEGATIVE_NUMBER", "The result is a negative number.")
+
+    def multiply(self) -> None:
+        """The product of x and y, by the ``multiply`` calcfunction."""
+        from provgraph.engine.examples import multiply
+
+        self.ctx.product = multiply(self.inputs.x, self.inputs.y)
+
+    def add(self) -> ToContext:
+        """Submit the addition of the product and z on the code."""
+        future = self.submit(ArithmeticAddCalculation, x=self.ctx.product, y=self.inputs.z, code=self.inputs.code)
+        self.report(f"Submitted the `ArithmeticAddCalculation`: {future}")
+        return ToContext(addition=future)
+
+    def validate_result(self) -> ExitCode | None:
+        """A negative sum fails the workflow with ERROR_NEGATIVE_NUMBER."""
+        if self.ctx.addition.base.links.get_outgoing(link_label_filter="sum").one().node.value < 0:
+            return self.exit_codes.ERROR_NEGATIVE_NUMBER
+        return None
+
+    def result(self) -> None:
+        """Attach the sum as ``result``."""
+        self.out("result", self.ctx.addition.base.links.get_outgoing(link_label_filter="sum").one().node)

@@ -6,7 +6,7 @@ They all derive from :class:`provgraph.exceptions.ProvgraphError`::
     └── EngineError
         ├── StaleCheckpoint        another step (or kill) moved the process on first; nothing was written
         ├── ProcessNotImportable   (also a ValidationError) the process class cannot be rebuilt by a worker
-        ├── ProcessExcepted        ``run()`` of a process that ended with an exception
+        ├── ProcessExcepted        ``run()`` of a process that excepted where its own exception is not at hand
         └── ProcessKilled          ``run()`` of a process that was killed
 
 They live here, beside the engine, until the tree in :mod:`provgraph.exceptions` takes them in.
@@ -30,7 +30,8 @@ class ProcessNotImportable(EngineError, ValidationError):
 
 
 class ProcessExcepted(EngineError):
-    """A process run with ``run()`` ended in the excepted state; the message holds its traceback."""
+    """A process run with ``run()`` ended excepted and its own exception is not at hand (``run()`` raises
+    the process's own exception whenever it is, as AiiDA does); the message holds its traceback."""
 
 
 class ProcessKilled(EngineError):

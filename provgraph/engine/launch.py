@@ -1,7 +1,8 @@
 """Launching processes: ``run()`` in this interpreter, ``submit()`` to the workers.
 
-- ``run(process, **inputs)`` blocks and returns the outputs; ``run.get_node(...)`` also
-  returns the node. A WorkChain is stored first and then driven by the very
+- ``run(process, **inputs)`` (or ``run(process, inputs_dict)``) blocks and returns the outputs;
+  ``run_get_node``/``run_get_pk`` also return the node or its pk. A process that excepts raises
+  its own exception again, as in AiiDA. A WorkChain is stored first and then driven by the very
   :func:`~provgraph.engine.step.advance` the workers use, one committed step at a time;
   the children it submits are driven in this interpreter too. Function processes, and
   any process run from inside another one's step, run inline: they join the caller's
@@ -20,13 +21,14 @@ from typing import Any
 
 from provgraph.engine.exceptions import EngineError, ProcessExcepted, ProcessKilled
 from provgraph.engine.processes.builder import ProcessBuilder
-from provgraph.engine.processes.functions import FunctionProcess
-from provgraph.engine.processes.process import Process, outputs_of
+from provgraph.engine.processes.functions import FunctionProcess, ResultAndNode, ResultAndPk
+from provgraph.engine.processes.process import Process, collecting_exceptions, outputs_of
 from provgraph.engine.processes.utils import AttributeDict
 from provgraph.engine.state import Outcome, ProcessState
 from provgraph.engine.step import StepAction, StepResult, advance, check_importable
 from provgraph.engine.unit import Committer, OrmCommitter, UnitOfWork, current_frame
 from provgraph.exceptions import ConfigurationError, ValidationError
+from provgraph.orm.nodes.node import Node
 from provgraph.orm.nodes.process.process import ProcessNode
 from provgraph.orm.utils import load_node
 
@@ -71,15 +73,39 @@ def resolve(process: Any, args: tuple[Any, ...], inputs: Mapping[str, Any]) -> t
     :raises ValidationError: when ``process`` is not launchable or positional arguments do not fit
     """
     if isinstance(process, ProcessBuilder):
+        if len(args) == 1 and isinstance(args[0], Mapping):
+            inputs = {**args[0], **inputs}
+        elif args:
+            raise ValidationError("a builder takes more inputs as one dict or as keyword arguments only")
         return process.process_class, {**process._inputs(), **inputs}
     process_class = getattr(process, "process_class", process)
     if not (isinstance(process_class, type) and issubclass(process_class, Process)):
         raise ValidationError(f"cannot launch {process!r}: give a process class, process function or builder")
     if issubclass(process_class, FunctionProcess):
+        if len(args) == 1 and isinstance(args[0], Mapping) and not isinstance(args[0], Node):
+            return process_class, process_class.inputs_from_call((), merge_inputs(args[0], inputs))
         return process_class, process_class.inputs_from_call(args, dict(inputs))
+    if len(args) == 1 and isinstance(args[0], Mapping):  # run(Cls, {'x': ...}) as in AiiDA
+        return process_class, merge_inputs(args[0], inputs)
     if args:
-        raise ValidationError(f"{process_class.__name__} takes its inputs as keyword arguments only")
+        raise ValidationError(
+            f"{process_class.__name__} takes its inputs as one dict or as keyword arguments, not {len(args)} "
+            "positional argument(s)"
+        )
     return process_class, dict(inputs)
+
+
+def merge_inputs(inputs: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs given as one dict or as keywords (AiiDA's rule: not both).
+
+    :raises ValidationError: when both are given
+    """
+    if inputs is not None and kwargs:
+        raise ValidationError(
+            f"give the inputs as one dict or as keyword arguments, not both (dict keys: {sorted(inputs)}, "
+            f"keywords: {sorted(kwargs)})"
+        )
+    return dict(kwargs) if kwargs else dict(inputs or {})
 
 
 def _register(process_class: type[Process], classes: dict[str, type] | None) -> None:
@@ -87,35 +113,49 @@ def _register(process_class: type[Process], classes: dict[str, type] | None) -> 
         classes[process_class.process_type()] = process_class
 
 
-def run_get_node(process: Any, *args: Any, **inputs: Any) -> tuple[AttributeDict, ProcessNode]:
+def run_get_node(process: Any, *args: Any, **inputs: Any) -> ResultAndNode:
     """Run a process here and now; return its outputs (nested by namespace) and its node.
 
     :raises ValidationError: when the inputs do not fit the spec (nothing is stored)
-    :raises ProcessExcepted: when a stored WorkChain excepted (its traceback in the message)
+    :raises Exception: the process's own exception when it excepted (as in AiiDA; the node is
+        stored as excepted first); :class:`ProcessExcepted` only when that exception is not at hand
     :raises ProcessKilled: when it was killed
     """
     process_class, inputs = resolve(process, args, inputs)
     if current_frame() is not None or issubclass(process_class, FunctionProcess):
         instance = run_inline(process_class, inputs)
-        return outputs_of_process(instance), instance.node
-    return Runner().run(process_class, inputs)
+        return ResultAndNode(outputs_of_process(instance), instance.node)
+    return ResultAndNode(*Runner().run(process_class, inputs))
 
 
-def run(process: Any, *args: Any, **inputs: Any) -> AttributeDict:
+def run(process: Any, *args: Any, **inputs: Any) -> Any:
     """Run a process here and now; return its outputs (see :func:`run_get_node`)."""
     return run_get_node(process, *args, **inputs)[0]
 
 
+def run_get_pk(process: Any, *args: Any, **inputs: Any) -> ResultAndPk:
+    """Run a process here and now; return its outputs and its node's pk."""
+    result, node = run_get_node(process, *args, **inputs)
+    return ResultAndPk(result, node.pk)
+
+
 run.get_node = run_get_node  # type: ignore[attr-defined]
+run.get_pk = run_get_pk  # type: ignore[attr-defined]
 
 
-def outputs_of_process(process: Process) -> AttributeDict:
-    """The outputs of a process that ran in this interpreter (its own record of them: no query)."""
+def outputs_of_process(process: Process) -> Any:
+    """The outputs of a process that ran in this interpreter (its own record of them: no query).
+
+    A process function gives what calling it gives (its single ``result`` node, as in AiiDA).
+    """
+    if isinstance(process, FunctionProcess):
+        return process.function_outputs()
     return process.outputs
 
 
 def run_inline(process_class: type[Process], inputs: Mapping[str, Any]) -> Process:
-    """Run a process to its end in the caller's unit of work (or a new one, committed at the end).
+    """Run a process to its end in the caller's unit of work (or a new one, committed at the end,
+    unless it runs with ``metadata.store_provenance=False``).
 
     An exception of the process is raised again once its excepted node is recorded.
     """
@@ -125,7 +165,8 @@ def run_inline(process_class: type[Process], inputs: Mapping[str, Any]) -> Proce
         _register(process_class, classes)
         process = process_class.create(inputs, work)
         drive_in_memory(process, work, classes)
-        OrmCommitter().commit(work, {})
+        if process.stores_provenance:
+            OrmCommitter().commit(work, {})
     else:
         _register(process_class, frame.classes)
         process = process_class.create(inputs, frame.work, caller=frame.process)
@@ -147,7 +188,7 @@ def drive_in_memory(process: Process, work: UnitOfWork, classes: dict[str, type]
         before = set(work.launched)
         outcome = process.step(work, classes)
         version += 1
-        work.update(process.node, process.bookkeeping(version, work))
+        work.update(process.node, process.safe_bookkeeping(version, work))
         for uuid in [uuid for uuid in work.launched if uuid not in before]:
             drive_in_memory(work.launched.pop(uuid), work, classes)
         if outcome is Outcome.TERMINATED:
@@ -171,17 +212,39 @@ def create_child(parent: Process, process: Any, inputs: Mapping[str, Any]) -> Pr
     return child.node
 
 
-def submit(process: Any, **inputs: Any) -> ProcessNode:
+def submit(process: Any, inputs: Mapping[str, Any] | None = None, *, wait: bool = False,
+           wait_interval: float = 5, **kwargs: Any) -> ProcessNode:
     """Store a process in the created state and hand it to the workers; return its node.
 
+    Inputs come as one dict (``submit(Cls, {'x': 1})``) or as keywords, as in AiiDA (not both).
     Inside a WorkChain step this submits a child of it (as ``self.submit``).
 
+    :param wait: block until the process ended, looking every ``wait_interval`` seconds; the
+        node returned then shows its final state
     :raises ProcessNotImportable: for a class the workers could not import (nothing is stored)
     :raises ConfigurationError: when no submitter is installed (nothing is stored)
     """
+    inputs = merge_inputs(inputs, kwargs)
     frame = current_frame()
     if frame is not None and frame.process is not None:
+        if wait:
+            raise ValidationError("submit(wait=True) inside a process step would block it: return ToContext instead")
         return create_child(frame.process, process, inputs)
+    node = _submit_top(process, inputs)
+    return wait_for(node.pk, wait_interval) if wait else node
+
+
+def wait_for(pk: int, interval: float) -> ProcessNode:
+    """Wait until process ``pk`` ended (looking every ``interval`` seconds); return its fresh node."""
+    while True:
+        node = load_node(pk)
+        if node.process_state.is_terminal:
+            return node
+        time.sleep(max(interval, 0.01))
+
+
+def _submit_top(process: Any, inputs: Mapping[str, Any]) -> ProcessNode:
+    """Store a process and hand it to the submitter (see :func:`submit`)."""
     process_class, inputs = resolve(process, (), inputs)
     check_importable(process_class)
     submitter = get_submitter()
@@ -200,6 +263,8 @@ def create_stored(process_class: type[Process], inputs: Mapping[str, Any],
     """Store a new process node (created state) with its inputs, ready for :func:`advance`."""
     work = UnitOfWork()
     process = process_class.create(inputs, work)
+    if not process.stores_provenance:
+        raise ValidationError(f"{process.label()}: metadata.store_provenance=False runs only with run(), not submit()")
     (committer or OrmCommitter()).commit(work, {})
     return process.node
 
@@ -219,14 +284,17 @@ class Runner:
     def run(self, process_class: type[Process], inputs: Mapping[str, Any]) -> tuple[AttributeDict, ProcessNode]:
         """Store the process, drive it to its end, return its outputs and node.
 
-        :raises ProcessExcepted: when it excepted
+        :raises Exception: the process's own exception when it excepted (ProcessExcepted if not at hand)
         :raises ProcessKilled: when it was killed
         """
         _register(process_class, self.classes)
         pk = create_stored(process_class, inputs, self.committer).pk
-        self.drive(pk)
+        with collecting_exceptions() as raised:
+            self.drive(pk)
         node = load_node(pk)
         if node.process_state is ProcessState.EXCEPTED:
+            if node.uuid in raised:  # the user's own exception, as AiiDA raises it
+                raise raised[node.uuid]
             trace = node.base.attributes.get("exception", "")
             raise ProcessExcepted(f"{node.process_label} <{node.pk}> excepted:\n{trace}")
         if node.process_state is ProcessState.KILLED:

@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from provgraph.engine.exceptions import EngineError, ProcessNotImportable, StaleCheckpoint
+from provgraph.engine.exceptions import ProcessNotImportable, StaleCheckpoint
 from provgraph.engine.processes.process import Process
 from provgraph.engine.state import Outcome, ProcessState
 from provgraph.engine.unit import Committer, OrmCommitter, UnitOfWork
-from provgraph.exceptions import StoringError, ValidationError
+from provgraph.exceptions import ValidationError
 from provgraph.orm.nodes.process.process import ProcessNode
 from provgraph.orm.utils import load_node
 
@@ -167,8 +167,11 @@ class _Stepper:
     def _rebuild(self, process_class: type[Process]) -> Process:
         try:
             return process_class.rebuild(self.node)
-        except EngineError as exc:  # e.g. the checkpoint belongs to another version of the outline
-            process = process_class(self.node, {})
+        except Exception as exc:  # noqa: BLE001 - e.g. a checkpoint of another outline version, a broken spec
+            try:
+                process = process_class(self.node, {})
+            except Exception:  # noqa: BLE001
+                process = Process(self.node, {})
             process.except_from(exc)
             return process
 
@@ -200,14 +203,17 @@ class _Stepper:
         return self._step_result(action)
 
     def _commit(self, work: UnitOfWork) -> dict[str, Any]:
-        """Commit one step; a step whose writes break a rule ends the process as excepted instead."""
+        """Commit one step; a step whose writes fail (a broken rule, or an error of the engine's own
+        machinery) ends the process as excepted instead, so it never stays running."""
         try:
             work.update(self.node, self.process.bookkeeping(self.version + 1, work))
             fresh = self.committer.commit(work, {self.node.pk: self.version})
-        except (StoringError, ValidationError) as exc:
+        except StaleCheckpoint:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the process ends excepted
             self.process.except_from(exc)
             work = UnitOfWork()
-            work.update(self.node, self.process.bookkeeping(self.version + 1, work))
+            work.update(self.node, self.process.excepted_bookkeeping(self.version + 1, work))
             fresh = self.committer.commit(work, {self.node.pk: self.version})
         self.version += 1
         self.children += [child.node.pk for child in work.launched.values()]

@@ -17,7 +17,9 @@ inside one transaction with the version check in its ``WHERE`` clause.
 Inline calls (a calcfunction called inside a step) join the unit of their caller, so a
 WorkChain step that calls ten calcfunctions commits them together with its checkpoint.
 Consequence: nodes created during a step get their pk when the step commits (their
-uuid is known at once).
+uuid is known at once). One exception, for AiiDA compatibility: a process function stores
+its unstored input *data* nodes before its body runs (:meth:`UnitOfWork.store_early`), so
+the body sees their pks; links and process nodes still wait for the commit.
 """
 
 from __future__ import annotations
@@ -99,6 +101,22 @@ class UnitOfWork:
     def find(self, uuid: str) -> Node | None:
         """A node of this unit by uuid (the live object), or None."""
         return self.nodes.get(uuid)
+
+    def store_early(self, nodes: list[Node]) -> None:
+        """Store these unstored data nodes at once (one transaction), ahead of the commit.
+
+        A process function calls this for its inputs so that its body sees their pks, as in AiiDA.
+        Only the data nodes are written early: links and process nodes stay buffered, so a step
+        dropped as stale leaves at most unlinked data behind. Links to them are written by the
+        commit as links to stored nodes.
+
+        :raises StoringError: when a node is invalid (nothing is written)
+        """
+        pending = list({node.uuid: node for node in nodes if not node.is_stored}.values())
+        if pending:
+            store_graph(pending, [])
+            for node in pending:
+                self.nodes.pop(node.uuid, None)
 
     def absorb(self, other: UnitOfWork) -> None:
         """Take over everything of ``other`` (a nested unit joining its caller's)."""

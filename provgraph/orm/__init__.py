@@ -31,9 +31,11 @@ from provgraph.orm.nodes.process.process import (
     WorkFunctionNode,
 )
 from provgraph.orm.querybuilder import QueryBuilder
+from provgraph.orm.serializers import to_aiida_type, to_provgraph_type
 from provgraph.orm.utils import load_code, load_node
 
 __all__ = [
+    "to_aiida_type", "to_provgraph_type",
     "AbstractCode",
     "ArrayData",
     "BaseType",

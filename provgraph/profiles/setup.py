@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from provgraph.exceptions import ConfigurationError
-from provgraph.profiles.config import Config, Profile, _validate_name
+from provgraph.profiles.config import Config, Profile, _validate_name, is_reserved_name
 
 #: the kinds of each profile section, the first being the default of ``profile setup``
 KINDS: dict[str, tuple[str, ...]] = {
@@ -77,6 +77,29 @@ FIELDS: dict[tuple[str, str], tuple[Field, ...]] = {
 def profile_folder(name: str, home: Path | None = None) -> Path:
     """The folder of a profile's local files (``$PROVGRAPH_HOME/<name>``)."""
     return (home or Config().home) / name
+
+
+def deletable_folder(name: str, home: Path | None = None) -> Path:
+    """The folder ``profile delete --delete-data`` may remove for profile ``name`` (it may not exist).
+
+    Only a real folder directly inside the home, named as the profile, that is none of the home's
+    own entries: a profile named ``secrets`` (allowed by older versions) must not take every
+    profile's credentials with it, and a symbolic link is never followed out of the home.
+
+    :raises ConfigurationError: when that folder is not the profile's own to delete
+    """
+    home = home or Config().home
+    folder = home / name
+    if is_reserved_name(name) or name in ("", ".", "..") or "/" in name or "\\" in name:
+        raise ConfigurationError(f"{folder} is not the folder of profile {name!r} alone (the name is reserved "
+                                 "for the configuration folder's own files); remove the profile without "
+                                 "--delete-data and delete its data by hand")
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ConfigurationError(f"{folder} is not a folder (a symbolic link or a file): provgraph deletes "
+                                 "only a profile folder it made; remove it by hand")
+    if folder.exists() and folder.resolve().parent != home.resolve():
+        raise ConfigurationError(f"{folder} lies outside {home}; not deleting it")
+    return folder
 
 
 def default_value(field: Field, folder: Path) -> str | int | None:

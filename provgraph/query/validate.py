@@ -14,7 +14,7 @@ from typing import Any
 from provgraph.exceptions import QueryError
 from provgraph.query.ir import EntityKind, Relationship
 
-_TAG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 #: plain fields of each entity kind; attribute/extra paths are allowed on nodes in addition
 FIELDS: dict[EntityKind, frozenset[str]] = {
@@ -53,7 +53,7 @@ RELATIONSHIPS: dict[Relationship, dict[EntityKind, EntityKind]] = {
 
 def tag(value: Any) -> str:
     """Return ``value`` if it is a valid tag (an identifier of at most 64 characters)."""
-    if not isinstance(value, str) or not _TAG.match(value):
+    if not isinstance(value, str) or not _TAG.fullmatch(value):
         raise QueryError(f"invalid tag {value!r}: use letters, digits and '_', not starting with a digit")
     return value
 

@@ -70,7 +70,7 @@ def test_builder_attribute_access_and_validation():
 def test_function_builder():
     builder = wf.add.get_builder()
     builder.x, builder.y = 1, 2
-    assert run(builder)["result"] == 3
+    assert run(builder) == 3
 
 
 def test_exit_codes_namespace():

@@ -163,7 +163,7 @@ def test_entry_points_name_the_example_processes():
     from provgraph.plugins import load_plugin
 
     assert load_plugin("workflows", "core.arithmetic.add_multiply") is AddMultiplyWorkChain
-    assert load_plugin("calculations", "core.arithmetic.add") is add
+    assert load_plugin("calculations", "core.arithmetic.add_function") is add
     assert run(load_plugin("workflows", "core.arithmetic.nested_add_multiply"), x=1, y=2, z=3)["result"] == 9
     assert load_plugin("workflows", "core.arithmetic.add_multiply_function")(1, 2, 3) == 9
 

@@ -38,6 +38,43 @@ PAYLOADS = [
     "$.a[0]",
 ]
 
+#: keys aimed at Cypher's lexer (issue 13 item 1): Java-style unicode escapes are rewritten before
+#: tokenising (one backslash, any number of 'u'), so they close a backtick-quoted name; then comment
+#: openers, the other quote characters and their escapes, line breaks, lookalikes and parameter syntaxes
+LEXER_PAYLOADS = [
+    "zz\\u0060 IS NOT NULL OR true OR v0.\\u0060x",
+    "zz\\u0060 IS NOT NULL OR true OR e1.\\u0060x",
+    "zz\\uu0060 IS NOT NULL OR true OR v0.\\uuuu0060x",
+    "zz\\U0060 IS NOT NULL OR true OR v0.\\U0060x",
+    "zz\\u0060 IS NOT NULL OR true OR v0.`x",
+    "zz\\u005c\\u0060 IS NOT NULL OR true OR v0.\\u005c\\u0060x",
+    "zz\\\\u0060 IS NOT NULL OR true OR v0.\\\\u0060x",
+    "zz\\`` IS NOT NULL OR true OR v0.``x",
+    "zz\\u0060) DETACH DELETE v0 //",
+    "zz\\u0060 IS NOT NULL OR true OR v0.\\u0060x /*",
+    "zz\\u0027 OR true OR \\u0027",
+    "zz\\u0022 OR true OR \\u0022",
+    "zz\\u000a OR true //",
+    "zz\\u0000",
+    "zz // comment",
+    "zz /* comment */ x",
+    "zz */ OR true /*",
+    "zz -- comment",
+    "zz\n OR true OR v0.x",
+    "value\n",
+    "zz\r\n",
+    "zz\u2028OR true",
+    "zz\uff40 OR true OR v0.\uff40x",
+    "zz\u02cb OR true",
+    "zz{p0}",
+    "zz $p0 OR true",
+    "zz'\"`",
+    "é",
+    "e\u0301",
+    "zz\u0060 IS NOT NULL OR true OR v0.\u0060x",
+]
+PAYLOADS += LEXER_PAYLOADS
+
 
 def _sqlite_state() -> tuple[list, int]:
     """The tables of the sqlite database and its node count (nothing else writes it during this test)."""
@@ -132,3 +169,39 @@ def test_fuzzed_keys_and_values(canary, key, value):
     result = _harmless_or_refused(lambda: QueryBuilder().append(
         Int, filters={f"extras.{key}": value, "pk": canary.pk}))
     assert result in (None, [])
+
+
+def _storable(payload: str) -> bool:
+    """Keys a node's extras can hold and a filter path can name (no '.', which splits paths; no NUL)."""
+    return "." not in payload and "\x00" not in payload
+
+
+@pytest.mark.parametrize("payload", [p for p in LEXER_PAYLOADS if _storable(p)])
+def test_hostile_keys_stay_queryable(canary, payload):
+    """A key that is not a plain identifier is not just refused: it is read exactly, as one key."""
+    canary.base.extras.set(payload, 7)
+    try:
+        only = {"pk": canary.pk}
+        found = QueryBuilder().append(Int, filters={f"extras.{payload}": 7, **only}, project="pk").all()
+        assert found == [[canary.pk]]
+        assert QueryBuilder().append(Int, filters={f"extras.{payload}": 8, **only}).count() == 0
+        assert QueryBuilder().append(Int, filters=only, project=f"extras.{payload}").all() == [[7]]
+        qb = QueryBuilder().append(Int, tag="n", filters={f"extras.{payload}": {">": 6}, **only}, project="pk")
+        assert qb.order_by({"n": {f"extras.{payload}": "desc"}}).all() == [[canary.pk]]
+    finally:
+        canary.base.extras.delete(payload)
+
+
+@pytest.mark.parametrize("payload", LEXER_PAYLOADS[:6] + ["value\n", "zz // comment"])
+def test_query_command_keys(canary, backend_profile, payload):
+    """``provgraph query nodes -f KEY OP VALUE`` reaches the same compiler: no widening, no traceback."""
+    from click.testing import CliRunner
+
+    from provgraph.cli.main import cli
+
+    for section in ("attributes", "extras"):
+        result = CliRunner().invoke(cli, ["-p", backend_profile.name, "query", "nodes", "-t", "Int",
+                                          "-f", f"{section}.{payload}", "==", "1", "-f", "pk", "==", str(canary.pk)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        assert result.exit_code == 0 and "0 of 0 node(s)" in result.output or (
+            result.exit_code == 1 and "Error" in result.output), result.output

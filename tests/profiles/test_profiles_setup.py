@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from provgraph.exceptions import ConfigurationError
 from provgraph.profiles import Config, Profile
+from provgraph.profiles.config import is_reserved_name
 from provgraph.profiles.setup import FIELDS, KINDS, build_profile, initialise_profile, presto_profile
 
 
@@ -47,7 +48,8 @@ def test_bad_values_are_refused(provgraph_home, kinds, values, message):
 
 @given(st.text(min_size=1, max_size=12))
 def test_profile_names_are_validated(name):
-    valid = all(ch.isalnum() or ch in "-_." for ch in name) and not name.startswith(".")
+    valid = (all(ch.isalnum() or ch in "-_." for ch in name) and not name.startswith(".")
+             and not is_reserved_name(name))
     try:
         profile = build_profile(name, {"storage": "sqlite", "repository": "local", "broker": "sqlite"}, {},
                                 home=Path("/nonexistent-home"))

@@ -80,6 +80,27 @@ class ProcessBuilderNamespace:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._path}: {self._inputs()!r}>"
 
+    def _update(self, *args: Mapping[str, Any], **kwargs: Any) -> None:
+        """Set many inputs at once from a mapping and/or keywords; nested namespaces are updated, not replaced.
+
+        :raises ValidationError: as setting each value one by one would
+        """
+        if len(args) > 1:
+            raise TypeError(f"_update takes at most one mapping, got {len(args)}")
+        for key, value in {**(dict(args[0]) if args else {}), **kwargs}.items():
+            current = self._values.get(key)
+            if isinstance(current, ProcessBuilderNamespace) and isinstance(value, Mapping):
+                current._update(value)
+            else:
+                self[key] = value
+
+    def _merge(self, *args: Mapping[str, Any], **kwargs: Any) -> None:
+        """Merge a (nested) mapping into the inputs: the same as :meth:`_update`."""
+        self._update(*args, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self._inputs())
+
     def _inputs(self, prune: bool = True) -> dict[str, Any]:
         """The values set, as a nested dict (empty namespaces left out when ``prune``)."""
         result: dict[str, Any] = {}

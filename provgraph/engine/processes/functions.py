@@ -17,18 +17,36 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
+import types
+import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from provgraph.common.links import LinkType
 from provgraph.engine.processes.exit_code import ExitCode
 from provgraph.engine.processes.process import Process
 from provgraph.engine.processes.spec import ProcessSpec
+from provgraph.engine.processes.utils import flatten
 from provgraph.engine.state import Outcome, ProcessState
 from provgraph.exceptions import ValidationError
 from provgraph.orm.nodes.data.data import Data
 from provgraph.orm.nodes.node import Node
 from provgraph.orm.nodes.process.process import CalcFunctionNode, ProcessNode, WorkFunctionNode
+
+
+class ResultAndNode(NamedTuple):
+    """What ``run_get_node`` returns: the outputs and the process node."""
+
+    result: Any
+    node: ProcessNode
+
+
+class ResultAndPk(NamedTuple):
+    """What ``run_get_pk`` returns: the outputs and the process node's pk."""
+
+    result: Any
+    pk: int
 
 
 class FunctionProcess(Process):
@@ -39,26 +57,29 @@ class FunctionProcess(Process):
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
-        """Inputs from the function's signature; outputs dynamic (any data)."""
+        """Inputs from the function's signature (annotations give types, ``:param x:`` help); outputs dynamic."""
         super().define(spec)
+        types = annotated_types(cls._function)
+        helps = docstring_help(cls._function.__doc__)
         for param in cls._signature.parameters.values():
-            if param.kind is param.VAR_POSITIONAL:
-                raise ValidationError(f"{cls.label()}: *{param.name} is not supported, use **kwargs")
             if param.name == "metadata":
                 raise ValidationError(f"{cls.label()}: 'metadata' is reserved and cannot be a parameter name")
-            if param.kind is param.VAR_KEYWORD:
+            valid_type = types.get(param.name, (Data,))
+            if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
                 spec.inputs.dynamic, spec.inputs.valid_type = True, (Data,)
             elif param.default is param.empty:
-                spec.input(param.name, valid_type=Data)
+                spec.input(param.name, valid_type=valid_type, help=helps.get(param.name))
             elif param.default is None:
-                spec.input(param.name, valid_type=Data, required=False)
+                spec.input(param.name, valid_type=valid_type, required=False, help=helps.get(param.name))
             else:
-                spec.input(param.name, valid_type=Data, default=param.default)
+                spec.input(param.name, valid_type=valid_type, default=param.default, help=helps.get(param.name))
         spec.outputs.dynamic, spec.outputs.valid_type = True, (Data,)
 
     @classmethod
     def inputs_from_call(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Map a call's arguments to input port values (``metadata=`` is taken apart).
+
+        Extra positional arguments of a ``*args`` parameter become inputs ``<name>_0``, ``<name>_1``...
 
         :raises ValidationError: when the arguments do not fit the signature
         """
@@ -71,13 +92,35 @@ class FunctionProcess(Process):
             raise ValidationError(f"{cls.label()}(): {exc}") from exc
         inputs: dict[str, Any] = {}
         for name, value in bound.arguments.items():
-            if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+            kind = signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
                 inputs.update(value)
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                for index, item in enumerate(value):
+                    label = f"{name}_{index}"
+                    if label in signature.parameters or label in kwargs:
+                        raise ValidationError(f"{cls.label()}(): positional argument {label} clashes with an argument")
+                    inputs[label] = item
             else:
                 inputs[name] = value
         if metadata is not None:
             inputs["metadata"] = metadata
         return inputs
+
+    @classmethod
+    def create(cls, inputs: Mapping[str, Any] | None, work: Any, caller: Process | None = None) -> Process:
+        """As :meth:`Process.create`, and record the function's name, namespace and first line on the node."""
+        process = super().create(inputs, work, caller)
+        function = cls._function
+        attributes: dict[str, Any] = {"function_name": function.__name__,
+                                      "function_namespace": function.__globals__.get("__name__")}
+        try:
+            lines, first = inspect.getsourcelines(function)
+            attributes.update(function_starting_line_number=first, function_number_of_lines=len(lines))
+        except (OSError, TypeError):
+            pass
+        process.node.base.attributes.set_many(attributes)
+        return process
 
     def __init__(self, node: ProcessNode, inputs: Mapping[str, Any]) -> None:
         super().__init__(node, inputs)
@@ -86,19 +129,43 @@ class FunctionProcess(Process):
 
     def _run_step(self) -> Outcome:
         self._set_state(ProcessState.RUNNING)
+        self._store_inputs()
         args, kwargs = self._call_arguments()
         self.result = self._function(*args, **kwargs)
         return self._finish(self._collect(self.result))
+
+    def function_outputs(self) -> Any:
+        """What a call returns: the single ``result`` node, else the outputs nested by namespace."""
+        outputs = self.outputs
+        if set(outputs) == {"result"} and isinstance(outputs["result"], Node):
+            return outputs["result"]
+        return outputs
+
+    def _store_inputs(self) -> None:
+        """Store the input data nodes now, so the body sees their pks (as in AiiDA); see ``UnitOfWork.store_early``."""
+        if not self.stores_provenance:
+            return
+        self.require_work().store_early([value for value in flatten(self.inputs).values() if isinstance(value, Data)])
 
     def _call_arguments(self) -> tuple[list[Any], dict[str, Any]]:
         params = self._signature.parameters
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
+        taken: set[str] = set()
+        positional = True
         for param in params.values():
-            if param.kind is param.POSITIONAL_ONLY:
-                args.append(self.inputs.get(param.name, param.default))
+            if param.kind is param.VAR_POSITIONAL:
+                extra = sorted((key for key in self.inputs if _var_index(key, param.name) is not None),
+                               key=lambda key: _var_index(key, param.name))
+                args += [self.inputs[key] for key in extra]
+                taken |= set(extra)
+                positional = False
             elif param.kind is param.VAR_KEYWORD:
-                kwargs.update({k: v for k, v in self.inputs.items() if k not in params and k != "metadata"})
+                kwargs.update({k: v for k, v in self.inputs.items()
+                               if k not in params and k not in taken and k != "metadata"})
+            elif param.kind is param.POSITIONAL_ONLY or (positional and _has_var_positional(params)
+                                                           and param.kind is param.POSITIONAL_OR_KEYWORD):
+                args.append(self.inputs.get(param.name, None if param.default is param.empty else param.default))
             elif param.name in self.inputs:
                 kwargs[param.name] = self.inputs[param.name]
         return args, kwargs
@@ -120,10 +187,78 @@ class FunctionProcess(Process):
         return None
 
 
+def _has_var_positional(params: Mapping[str, inspect.Parameter]) -> bool:
+    return any(param.kind is param.VAR_POSITIONAL for param in params.values())
+
+
+def _var_index(key: str, name: str) -> int | None:
+    prefix, _, index = key.rpartition("_")
+    return int(index) if prefix == name and index.isdigit() else None
+
+
+def annotated_types(function: Callable[..., Any]) -> dict[str, tuple[type, ...]]:
+    """The data types each parameter's annotation allows, as AiiDA infers them.
+
+    A data class counts as itself, ``bool``/``int``/``float``/``str``/``dict``/``list`` as
+    ``Bool``/``Int``/``Float``/``Str``/``Dict``/``List``; unions (``Int | Float``, ``Optional[Int]``)
+    give each member that maps. Annotations that map to nothing leave the parameter taking any
+    data; annotations that cannot be resolved are ignored.
+    """
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # noqa: BLE001 - an unresolvable annotation must not break the decorator
+        hints = {}
+    found: dict[str, tuple[type, ...]] = {}
+    for name, hint in hints.items():
+        members = typing.get_args(hint) if _is_union(hint) else (hint,)
+        data_types = tuple(dict.fromkeys(t for t in map(_data_type, members) if t is not None))
+        if data_types and name != "return":
+            found[name] = data_types
+    return found
+
+
+def _data_type(annotation: Any) -> type | None:
+    """The data class an annotation stands for, or None."""
+    if isinstance(annotation, type) and issubclass(annotation, Data):
+        return annotation
+    from provgraph.orm.nodes.data.bool_ import Bool
+    from provgraph.orm.nodes.data.containers import Dict, List
+    from provgraph.orm.nodes.data.numeric import Float, Int
+    from provgraph.orm.nodes.data.str_ import Str
+
+    builtin = {bool: Bool, int: Int, float: Float, str: Str, dict: Dict, list: List,
+               typing.Dict: Dict, typing.List: List}  # noqa: UP006 - the pre-PEP-585 spellings map too
+    try:
+        return builtin.get(annotation)
+    except TypeError:  # an unhashable annotation
+        return None
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+def docstring_help(doc: str | None) -> dict[str, str]:
+    """The ``:param name: text`` lines of a docstring (continuation lines kept on new lines, as AiiDA does)."""
+    helps: dict[str, str] = {}
+    current: str | None = None
+    for line in inspect.cleandoc(doc or "").splitlines():
+        match = re.match(r"\s*:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)", line)
+        if match:
+            current = match.group(1)
+            helps[current] = match.group(2).strip()
+        elif current and line.strip() and not line.lstrip().startswith(":"):
+            helps[current] = f"{helps[current]}\n{line.strip()}".strip()
+        else:
+            current = None
+    return helps
+
+
 class CalcFunctionProcess(FunctionProcess):
     """The process of a ``@calcfunction``: creates its outputs."""
 
     _node_class = CalcFunctionNode
+    _unstored_allowed = True
     _input_link = LinkType.INPUT_CALC
     _output_link = LinkType.CREATE
     _call_link = LinkType.CALL_CALC
@@ -147,8 +282,12 @@ class WorkFunctionProcess(FunctionProcess):
 class ProcessFunction:
     """A decorated function: call it to run it; ``process_class`` is its process."""
 
+    #: AiiDA's marker of decorated functions
+    is_process_function = True
+
     def __init__(self, function: Callable[..., Any], base: type[FunctionProcess]) -> None:
         functools.update_wrapper(self, function)
+        self.node_class = base._node_class
         self.process_class: type[FunctionProcess] = type(function.__name__, (base,), {
             "_function": staticmethod(function), "_signature": inspect.signature(function),
             "__module__": function.__module__,
@@ -156,15 +295,18 @@ class ProcessFunction:
         })
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the function as a process; return what it returned (its output nodes)."""
+        """Run the function as a process; return its outputs (see :meth:`run_get_node`)."""
         return self.run_get_node(*args, **kwargs)[0]
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Same as calling the function."""
         return self.run_get_node(*args, **kwargs)[0]
 
-    def run_get_node(self, *args: Any, **kwargs: Any) -> tuple[Any, ProcessNode]:
-        """Run the function as a process; return what it returned and its process node.
+    def run_get_node(self, *args: Any, **kwargs: Any) -> ResultAndNode:
+        """Run the function as a process; return its outputs and its process node.
+
+        The outputs are, as in AiiDA, the single node when the function returned one (output
+        ``result``), else the outputs nested by namespace (``{'a.b': x}`` gives ``out['a']['b']``).
 
         :raises ValidationError: when an argument does not fit (nothing is stored)
         :raises Exception: whatever the function raised (the node is stored as excepted first)
@@ -172,7 +314,12 @@ class ProcessFunction:
         from provgraph.engine.launch import run_inline
 
         process = run_inline(self.process_class, self.process_class.inputs_from_call(args, kwargs))
-        return process.result, process.node
+        return ResultAndNode(process.function_outputs(), process.node)
+
+    def run_get_pk(self, *args: Any, **kwargs: Any) -> ResultAndPk:
+        """As :meth:`run_get_node`, with the node's pk instead of the node."""
+        result, node = self.run_get_node(*args, **kwargs)
+        return ResultAndPk(result, node.pk)
 
     def get_builder(self) -> Any:
         """A builder for the function's inputs."""

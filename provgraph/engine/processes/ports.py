@@ -77,15 +77,20 @@ class Port:
     :param validator: ``validator(value[, port]) -> str | None``: a returned string is the error
     :param help: description shown in ``provgraph process`` help
     :param non_db: the value is a plain JSON-able Python value, kept on the node instead of a link
+    :param serializer: turns a value that is not a node into one before validation (e.g. ``to_aiida_type``)
     """
 
     def __init__(self, name: str, valid_type: type | Sequence[type] | None = None, default: Any = UNSPECIFIED,
                  required: bool = True, validator: Callable[..., str | None] | None = None,
-                 help: str | None = None, non_db: bool = False) -> None:  # noqa: A002 - AiiDA's keyword
+                 help: str | None = None, non_db: bool = False,  # noqa: A002 - AiiDA's keyword
+                 serializer: Callable[[Any], Any] | None = None) -> None:
         if not name.isidentifier():
             raise ValidationError(f"port name {name!r} is not an identifier")
+        if serializer is not None and not callable(serializer):
+            raise ValidationError(f"serializer of port {name!r} must be callable, not {serializer!r}")
         self.name, self.valid_type, self.default = name, _normalise_type(valid_type), default
         self.required, self.validator, self.help, self.non_db = required, validator, help, non_db
+        self.serializer = serializer
 
     @property
     def has_default(self) -> bool:
@@ -104,6 +109,11 @@ class Port:
         :raises ValidationError: naming ``path`` when the value does not fit
         """
         given = value
+        if wrap and self.serializer is not None and not isinstance(value, Node):
+            try:
+                value = self.serializer(value)
+            except ValidationError as exc:
+                raise ValidationError(f"port '{path}': {exc}") from exc
         if not self.non_db:
             value = wrap_value(value, self.valid_type) if wrap else value
             if not isinstance(value, Data):
@@ -138,13 +148,17 @@ class PortNamespace:
     """A namespace of ports; ``dynamic`` namespaces also take undeclared keys of ``valid_type``.
 
     :param validator: run on the whole (validated) mapping of the namespace
+    :param required: when False and no value is given for the namespace, it is left out unless its
+        defaults fill it (see ``populate_defaults``), as AiiDA's ``input_namespace(..., required=False)``
     """
 
     def __init__(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
                  validator: Callable[..., str | None] | None = None, help: str | None = None,  # noqa: A002
-                 non_db: bool = False, required: bool = False) -> None:
+                 non_db: bool = False, required: bool = True) -> None:
         self.name, self.dynamic, self.valid_type = name, dynamic, _normalise_type(valid_type)
         self.validator, self.help, self.non_db, self.required = validator, help, non_db, required
+        #: whether the defaults of a namespace given no value are filled in (see ``_validate_absent``)
+        self.populate_defaults = True
         self.ports: dict[str, Port | PortNamespace] = {}
 
     def __contains__(self, name: str) -> bool:
@@ -201,7 +215,7 @@ class PortNamespace:
             if name in result:
                 continue
             if isinstance(port, PortNamespace):
-                nested = port.validate({}, f"{path}.{name}", wrap=wrap, defaults=defaults)
+                nested = port._validate_absent(f"{path}.{name}", wrap, defaults)
                 if nested:
                     result[name] = nested
             elif defaults and port.has_default:
@@ -210,6 +224,21 @@ class PortNamespace:
                 raise ValidationError(f"required port '{path}.{name}' was not given{_help(port)}")
         _run_validator(self.validator, result, self, path)
         return result
+
+    def _validate_absent(self, path: str, wrap: bool, defaults: bool) -> dict[str, Any]:
+        """The namespace's value when none was given (AiiDA's rules).
+
+        A required namespace gets its defaults and must have its required ports. One that is not
+        required is left out when ``populate_defaults`` is off or it has no defaults; otherwise its
+        defaults fill it and then its required ports must be given.
+        """
+        if not self.required and (not self.populate_defaults or not self._has_defaults()):
+            return {}
+        return self.validate({}, path, wrap=wrap, defaults=defaults)
+
+    def _has_defaults(self) -> bool:
+        return any(port._has_defaults() if isinstance(port, PortNamespace) else port.has_default
+                   for port in self.ports.values())
 
     def _validate_key(self, key: str, value: Any, path: str, wrap: bool, defaults: bool) -> Any:
         port = self.ports.get(key)
@@ -231,7 +260,8 @@ class PortNamespace:
         labels: list[str] = []
         for name, port in self.ports.items():
             if isinstance(port, PortNamespace):
-                labels += port.required_labels(f"{prefix}{name}__")
+                if port.required:
+                    labels += port.required_labels(f"{prefix}{name}__")
             elif port.required and not port.has_default:
                 labels.append(f"{prefix}{name}")
         return labels

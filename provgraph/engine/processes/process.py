@@ -11,7 +11,9 @@ input links (plus the ``non_db_inputs`` attribute), the rest from the checkpoint
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provgraph.common.json import clean_value
@@ -36,6 +38,21 @@ if TYPE_CHECKING:
 #: the link label of a CALL link when the caller gives none (as in AiiDA)
 DEFAULT_CALL_LABEL = "CALL"
 
+#: where processes that except in this context leave their exception, by node uuid (see
+#: :func:`collecting_exceptions`), so that ``run()`` can raise the user's own exception again
+_EXCEPTIONS: ContextVar[dict[str, BaseException] | None] = ContextVar("provgraph_exceptions", default=None)
+
+
+@contextmanager
+def collecting_exceptions() -> Iterator[dict[str, BaseException]]:
+    """Collect the exceptions of the processes that except in the block, by node uuid."""
+    found: dict[str, BaseException] = {}
+    token = _EXCEPTIONS.set(found)
+    try:
+        yield found
+    finally:
+        _EXCEPTIONS.reset(token)
+
 
 class _ClassProperty:
     """A read-only property computed on the class (``Cls.exit_codes`` as well as ``self.exit_codes``)."""
@@ -54,6 +71,8 @@ class Process:
     _input_link: ClassVar[LinkType] = LinkType.INPUT_WORK
     _output_link: ClassVar[LinkType] = LinkType.RETURN
     _call_link: ClassVar[LinkType] = LinkType.CALL_WORK
+    #: whether ``metadata.store_provenance=False`` may run it without storing (calcfunctions only)
+    _unstored_allowed: ClassVar[bool] = False
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -62,6 +81,8 @@ class Process:
         spec.input("metadata.label", valid_type=str, required=False, non_db=True)
         spec.input("metadata.description", valid_type=str, required=False, non_db=True)
         spec.input("metadata.call_link_label", valid_type=str, required=False, non_db=True)
+        spec.input("metadata.store_provenance", valid_type=bool, required=False, non_db=True,
+                   help="False runs a calcfunction at the top level without storing anything (default True)")
         spec.exit_code(1, "ERROR_UNSPECIFIED", "the process failed for an unspecified reason")
         spec.exit_code(10, "ERROR_INVALID_OUTPUT", "the process returned an invalid output: {message}")
         spec.exit_code(11, "ERROR_MISSING_OUTPUT", "the process did not register the required output(s) {labels}")
@@ -106,6 +127,7 @@ class Process:
         self._state = node.process_state
         self._exit: tuple[int | None, str | None] | None = None
         self._traceback: str | None = None
+        self._traceback_logged = False
         self._outputs: dict[str, Node | str] = {}
         self._work: UnitOfWork | None = None
         self._classes: dict[str, type] | None = None
@@ -123,6 +145,11 @@ class Process:
         values = cls.spec().inputs.validate(dict(inputs or {}), "inputs")
         db, non_db = split_non_db(cls.spec().inputs, values)
         metadata = non_db.get("metadata", {})
+        if metadata.get("store_provenance") is False and (not cls._unstored_allowed or caller is not None):
+            raise ValidationError(
+                f"{cls.label()}: metadata.store_provenance=False is only supported for a calcfunction run at the "
+                "top level (provenance of workflows and of calls inside processes is always stored)"
+            )
         node = cls._node_class(process_label=cls.label(), process_type=cls.process_type(),
                                label=metadata.get("label", ""), description=metadata.get("description", ""))
         extra = {key: value for key, value in non_db.items() if key != "metadata"}
@@ -167,6 +194,11 @@ class Process:
         return None
 
     # -- running ---------------------------------------------------------------------------------
+
+    @property
+    def stores_provenance(self) -> bool:
+        """False when run with ``metadata.store_provenance=False`` (nothing of it is stored)."""
+        return self.inputs.get("metadata", {}).get("store_provenance", True) is not False
 
     @property
     def state(self) -> ProcessState:
@@ -235,7 +267,11 @@ class Process:
     def _except(self, exc: BaseException) -> None:
         """End with an exception: the traceback goes to the node's ``exception`` attribute."""
         self.exception = exc
+        sink = _EXCEPTIONS.get()
+        if sink is not None:
+            sink[self.node.uuid] = exc
         self._traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self._traceback_logged = False
         self._exit = (None, f"{type(exc).__name__}: {exc}")
         self._state = ProcessState.EXCEPTED
 
@@ -257,9 +293,32 @@ class Process:
             values.update(exit_status=self._exit[0], exit_message=self._exit[1])
         if self._traceback is not None:
             values["exception"] = self._traceback
+            if not self._traceback_logged:  # as in AiiDA, the traceback is also in the process report
+                work.log(self.node, "REPORT", self._traceback, f"provgraph.engine.{self.label()}")
+                self._traceback_logged = True
         if terminal:
             values["sealed"] = True
         return values
+
+    def safe_bookkeeping(self, version: int, work: UnitOfWork) -> dict[str, Any]:
+        """:meth:`bookkeeping`; if the engine's own machinery fails on it (e.g. a context value that
+        cannot be checkpointed, a broken hook), the process ends excepted with that error instead."""
+        try:
+            return self.bookkeeping(version, work)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the process must not stay running
+            self._except(exc)
+            return self.excepted_bookkeeping(version, work)
+
+    def excepted_bookkeeping(self, version: int, work: UnitOfWork) -> dict[str, Any]:
+        """The bookkeeping of an excepted process, written even when the process's own hooks are broken."""
+        try:
+            return self.bookkeeping(version, work)
+        except Exception:  # noqa: BLE001 - e.g. a user method shadowing an engine hook
+            work.log(self.node, "REPORT", self._traceback or "", f"provgraph.engine.{self.label()}")
+            return {"process_state": ProcessState.EXCEPTED.value, "checkpoint_version": version,
+                    "checkpoint": None, "process_status": None, "exit_status": None,
+                    "exit_message": self._exit[1] if self._exit else None, "exception": self._traceback,
+                    "sealed": True}
 
     def status_text(self) -> str | None:
         """A one-line description of what the process is doing (``process_status``)."""
@@ -345,26 +404,45 @@ class Process:
         else:
             raise EngineError("report() outside a step needs a stored process node")
 
-    def exposed_inputs(self, process_class: type[Process], namespace: str | None = None) -> AttributeDict:
-        """The inputs this process got for the ports it exposed from ``process_class`` (ready to pass on)."""
-        names = self.spec().exposed("inputs", process_class, namespace)
-        source: Mapping[str, Any] = self.inputs
-        for part in (namespace.split(".") if namespace else []):
-            source = source.get(part, {})
-        return AttributeDict({name: source[name] for name in names if name in source})
+    def exposed_inputs(self, process_class: type[Process], namespace: str | None = None,
+                       agglomerate: bool = True) -> AttributeDict:
+        """The inputs this process got for the ports it exposed from ``process_class`` (ready to pass on).
+
+        :param agglomerate: also gather the inputs exposed from it in the parent namespaces of
+            ``namespace``; those of lower-lying namespaces win (as in AiiDA)
+        """
+        gathered: dict[str, Any] = {}
+        for level, names in self.spec().exposed_levels("inputs", process_class, namespace, agglomerate):
+            source: Any = self.inputs
+            for part in (level.split(".") if level else []):
+                source = source.get(part, {}) if isinstance(source, Mapping) else {}
+            gathered.update({name: source[name] for name in names if name in source})
+        return AttributeDict(gathered)
 
     def exposed_outputs(self, node: ProcessNode, process_class: type[Process],
-                        namespace: str | None = None) -> AttributeDict:
-        """The outputs of a finished child ``node`` for the ports exposed from ``process_class``."""
-        names = self.spec().exposed("outputs", process_class, namespace)
-        produced = unflatten(node.outputs)
-        picked = {name: produced[name] for name in names if name in produced}
-        for part in reversed(namespace.split(".") if namespace else []):
-            picked = {part: picked}
-        return to_attribute_dict(picked)
+                        namespace: str | None = None, agglomerate: bool = True) -> AttributeDict:
+        """The outputs of a finished child ``node`` for the ports exposed from ``process_class``, ready for
+        ``self.out_many``.
+
+        As in AiiDA, each is keyed by the namespace it was exposed in (the lowest one with
+        ``agglomerate``) and its top-level name, dotted (``child.sum``); outputs in a namespace of the
+        child come as a nested dict under their top-level name (``child.ns`` -> ``{'a': node}``).
+        """
+        produced = unflatten(output_links(node))
+        placed: dict[str, str | None] = {}
+        for level, names in self.spec().exposed_levels("outputs", process_class, namespace, agglomerate):
+            placed.update({name: level for name in names if name in produced})
+        return to_attribute_dict({f"{level}.{name}" if level else name: produced[name]
+                                  for name, level in placed.items()})
 
 
 def outputs_of(node: ProcessNode) -> AttributeDict:
     """The outputs of a process node, nested by namespace."""
-    return to_attribute_dict(unflatten(node.outputs))
+    return to_attribute_dict(unflatten(output_links(node)))
+
+
+def output_links(node: ProcessNode) -> dict[str, Node]:
+    """The output nodes of a process node by (flat) link label, read from its CREATE/RETURN links."""
+    links = node.base.links.get_outgoing(link_type=(LinkType.CREATE, LinkType.RETURN))
+    return {t.link_label: t.node for t in links}
 

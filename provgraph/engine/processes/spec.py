@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from provgraph.engine.processes.exit_code import ExitCode, ExitCodesNamespace
+from provgraph.engine.processes.expose import absorb, apply_options, take_properties
 from provgraph.engine.processes.outline import Block, _splice
 from provgraph.engine.processes.ports import UNSPECIFIED, Port, PortNamespace
 from provgraph.exceptions import ValidationError
@@ -31,16 +32,31 @@ class ProcessSpec:
 
     def input(self, name: str, valid_type: type | Sequence[type] | None = None, default: Any = UNSPECIFIED,
               required: bool = True, validator: Callable[..., str | None] | None = None,
-              help: str | None = None, non_db: bool = False) -> None:  # noqa: A002
-        """Declare an input port; ``name`` may be dotted (``relax.x``) to place it in a namespace."""
-        port = Port(name.rpartition(".")[2], valid_type, default, required, validator, help, non_db)
+              help: str | None = None, non_db: bool = False,  # noqa: A002
+              serializer: Callable[[Any], Any] | None = None) -> None:
+        """Declare an input port; ``name`` may be dotted (``relax.x``) to place it in a namespace.
+
+        :param serializer: turns a plain value into a node (e.g. ``to_aiida_type``); plain ``int``,
+            ``float``, ``str``, ``bool``, ``dict`` and ``list`` values are wrapped even without one
+        """
+        port = Port(name.rpartition(".")[2], valid_type, default, required, validator, help, non_db, serializer)
         self.inputs.add(name, port)
 
     def input_namespace(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
                         validator: Callable[..., str | None] | None = None, help: str | None = None,  # noqa: A002
-                        non_db: bool = False) -> PortNamespace:
-        """Declare (or update) an input namespace; return it."""
-        return _declare_namespace(self.inputs, name, dynamic, valid_type, validator, help, non_db)
+                        non_db: bool = False, required: bool = True, populate_defaults: bool = True
+                        ) -> PortNamespace:
+        """Declare (or update) an input namespace; return it.
+
+        :param required: when False, a namespace given no value is left out without asking for its
+            required ports, unless its defaults fill it
+        :param populate_defaults: whether the defaults of a namespace given no value are filled in
+            (as in AiiDA: an optional namespace with defaults inside needs ``populate_defaults=False``
+            to stay out)
+        """
+        namespace = _declare_namespace(self.inputs, name, dynamic, valid_type, validator, help, non_db)
+        namespace.required, namespace.populate_defaults = required, populate_defaults
+        return namespace
 
     def output(self, name: str, valid_type: type | Sequence[type] | None = None, required: bool = True,
                help: str | None = None) -> None:  # noqa: A002
@@ -48,44 +64,49 @@ class ProcessSpec:
         self.outputs.add(name, Port(name.rpartition(".")[2], valid_type, required=required, help=help))
 
     def output_namespace(self, name: str, dynamic: bool = False, valid_type: type | Sequence[type] | None = None,
-                         help: str | None = None) -> PortNamespace:  # noqa: A002
-        """Declare (or update) an output namespace; return it."""
-        return _declare_namespace(self.outputs, name, dynamic, valid_type, None, help, False)
+                         help: str | None = None, required: bool = True) -> PortNamespace:  # noqa: A002
+        """Declare (or update) an output namespace; return it.
+
+        :param required: when False, the required outputs inside it may be missing at the end
+        """
+        namespace = _declare_namespace(self.outputs, name, dynamic, valid_type, None, help, False)
+        namespace.required = required
+        return namespace
 
     def exit_code(self, status: int, label: str, message: str, invalidates_cache: bool = False) -> None:
         """Declare an exit code reachable as ``self.exit_codes.<label>``."""
         self.exit_codes.add(ExitCode(status, message, label, invalidates_cache))
 
     def expose_inputs(self, process_class: type[Process], namespace: str | None = None,
-                      exclude: Sequence[str] | None = None, include: Sequence[str] | None = None) -> None:
-        """Copy the inputs of ``process_class`` into this spec (into ``namespace`` if given).
+                      exclude: Sequence[str] | None = None, include: Sequence[str] | None = None,
+                      namespace_options: dict[str, Any] | None = None) -> None:
+        """Copy the inputs of ``process_class`` into this spec (into ``namespace`` if given), AiiDA's rules
+        (see :mod:`provgraph.engine.processes.expose`: dotted ``exclude``/``include``, ``namespace_options``).
 
         Without a namespace the other process's ``metadata`` is not exposed (this process has its own).
         Pass them on with ``self.exposed_inputs(process_class, namespace)``.
         """
-        self._expose("inputs", process_class.spec().inputs, process_class, namespace, exclude, include)
+        self._expose("inputs", process_class.spec().inputs, process_class, namespace, exclude, include,
+                     namespace_options)
 
     def expose_outputs(self, process_class: type[Process], namespace: str | None = None,
-                       exclude: Sequence[str] | None = None, include: Sequence[str] | None = None) -> None:
+                       exclude: Sequence[str] | None = None, include: Sequence[str] | None = None,
+                       namespace_options: dict[str, Any] | None = None) -> None:
         """Copy the outputs of ``process_class`` into this spec; forward them with ``self.exposed_outputs``."""
-        self._expose("outputs", process_class.spec().outputs, process_class, namespace, exclude, include)
+        self._expose("outputs", process_class.spec().outputs, process_class, namespace, exclude, include,
+                     namespace_options)
 
     def _expose(self, direction: str, source: PortNamespace, process_class: type, namespace: str | None,
-                exclude: Sequence[str] | None, include: Sequence[str] | None) -> None:
-        if exclude is not None and include is not None:
-            raise ValidationError("give exclude or include, not both")
-        names = [
-            name for name in source.ports
-            if (include is None or name in include) and (exclude is None or name not in exclude)
-            and not (namespace is None and name == "metadata")
-        ]
-        target = getattr(self, direction)
-        target = target.namespace(namespace) if namespace else target
-        for name in names:
-            if name in target.ports and not namespace:
-                raise ValidationError(f"cannot expose {direction} '{name}' of {process_class.__name__}: "
-                                      "the name is taken; expose into a namespace or exclude it")
-            target.ports[name] = source.ports[name].copy()
+                exclude: Sequence[str] | None, include: Sequence[str] | None,
+                options: dict[str, Any] | None) -> None:
+        root: PortNamespace = getattr(self, direction)
+        if namespace:
+            target = root.namespace(namespace)
+            take_properties(target, source, options)
+        else:
+            target = root
+            apply_options(target, options)
+        names = absorb(target, source, exclude, include, skip=() if namespace else ("metadata",))
         self._exposed[(direction, namespace, process_class)] = names
 
     def exposed(self, direction: str, process_class: type, namespace: str | None) -> list[str]:
@@ -97,6 +118,27 @@ class ProcessSpec:
         if key not in self._exposed:
             raise ValidationError(f"no {direction} of {process_class.__name__} exposed in namespace {namespace!r}")
         return self._exposed[key]
+
+    def exposed_levels(self, direction: str, process_class: type, namespace: str | None,
+                       agglomerate: bool = True) -> list[tuple[str | None, list[str]]]:
+        """The (namespace, exposed port names) of ``process_class`` to gather for ``namespace``.
+
+        With ``agglomerate`` the parent namespaces count too, outermost first (as in AiiDA: ports of
+        lower-lying namespaces take precedence when the caller merges them in this order).
+
+        Levels where nothing was exposed from the class are left out (so the result may be empty, as in AiiDA).
+
+        :raises ValidationError: when the namespace does not exist
+        """
+        levels: list[str | None] = [namespace]
+        if agglomerate:
+            parts = namespace.split(".") if namespace else []
+            levels = [None] + [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+        if namespace and not isinstance(getattr(self, direction).get(namespace), PortNamespace):
+            raise ValidationError(f"this process has no {direction} namespace {namespace!r}")
+        found = [(level, self._exposed[(direction, level, process_class)]) for level in levels
+                 if (direction, level, process_class) in self._exposed]
+        return found
 
     def outline(self, *instructions: Any) -> None:
         """Declare the WorkChain outline: steps, ``if_``, ``while_`` and ``return_``."""

@@ -47,6 +47,21 @@ def append_(node: ProcessNode) -> Appended:
     return Appended(node)
 
 
+def outline_names(outline: Any) -> list[str]:
+    """The plain names of the methods an outline calls (steps and conditions)."""
+    return [entry.partition(":")[2].rpartition(".")[2] for entry in outline.signature() if ":" in entry]
+
+
+def _engine_names() -> set[str]:
+    """Names a WorkChain subclass cannot use for an outline method: the engine's own."""
+    return set(dir(WorkChain)) | {"node", "inputs", "ctx", "exception"}
+
+
+def assign_(node: ProcessNode) -> ProcessNode:
+    """In ``ToContext``, set the child's node in the context (the default; AiiDA's explicit form)."""
+    return node
+
+
 class WorkChain(Process):
     """A workflow of steps declared with ``spec.outline(...)`` (see the module docstring)."""
 
@@ -54,8 +69,15 @@ class WorkChain(Process):
 
     @classmethod
     def _check_spec(cls, spec: ProcessSpec) -> None:
-        if spec.get_outline() is None:
+        outline = spec.get_outline()
+        if outline is None:
             raise ValidationError(f"WorkChain {cls.__name__} declares no outline: call spec.outline(...) in define")
+        taken = sorted({name for name in outline_names(outline) if name in _engine_names()})
+        if taken:
+            raise ValidationError(
+                f"WorkChain {cls.__name__}: outline step or condition name(s) {', '.join(taken)} are taken by the "
+                f"engine (methods or attributes of WorkChain); rename the method(s), e.g. to run_{taken[0]}"
+            )
 
     @classmethod
     def outline_fingerprint(cls) -> str:
@@ -143,11 +165,14 @@ class WorkChain(Process):
 
     # -- children --------------------------------------------------------------------------------
 
-    def submit(self, process: Any, **inputs: Any) -> ProcessNode:
-        """Create a child process (it runs once this step committed); return its node to await it."""
-        from provgraph.engine.launch import create_child
+    def submit(self, process: Any, inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> ProcessNode:
+        """Create a child process (it runs once this step committed); return its node to await it.
 
-        node = create_child(self, process, inputs)
+        Inputs come as one dict or as keywords (as in AiiDA, not both).
+        """
+        from provgraph.engine.launch import create_child, merge_inputs
+
+        node = create_child(self, process, merge_inputs(inputs, kwargs))
         self._known[node.uuid] = node
         return node
 

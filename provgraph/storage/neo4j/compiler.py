@@ -2,7 +2,9 @@
 
 Vertices become variables ``v0, v1...`` and links ``e0, e1...``: the user's tags
 never appear in the text. Values always go to parameters ``$p0, $p1...``.
-Labels and property keys come from validated names and are backtick-quoted.
+Labels come from validated names and are backtick-quoted; a property key is written
+into the text only when it is plain (see :mod:`provgraph.storage.neo4j.cypher_names`),
+otherwise it is read as ``v0[$pN]`` with the key as a parameter.
 Ancestor/descendant relationships are variable-length expansions over
 INPUT_CALC and CREATE inside a ``CALL`` subquery returning DISTINCT end nodes,
 which Neo4j runs as a pruning breadth-first search: each node is visited once,
@@ -20,7 +22,7 @@ from provgraph.exceptions import QueryError
 from provgraph.query.ir import And, Condition, EntityKind, Not, Or, Query, Relationship, Vertex
 from provgraph.query.patterns import like_to_regex
 from provgraph.storage.neo4j.cypher_names import label as quote_label
-from provgraph.storage.neo4j.cypher_names import property_key as quote_key
+from provgraph.storage.neo4j.cypher_names import property_access
 from provgraph.storage.neo4j.properties import (
     INT64_MAX,
     INT64_MIN,
@@ -60,6 +62,10 @@ class _Compiler:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f"${name}"
+
+    def prop(self, var: str, key: str) -> str:
+        """Read property ``key`` of ``var``; keys that are not plain travel as parameters."""
+        return property_access(var, key, self.param)
 
     # -- MATCH clauses -------------------------------------------------------------------
     def match_clauses(self) -> list[str]:
@@ -160,7 +166,7 @@ class _Compiler:
             subject = f"type({var})" if path == ("type",) else f"{var}.label"
             return self.scalar_condition(subject, op, value)
         if len(path) == 1 and path[0] not in ("attributes", "extras"):
-            return self.scalar_condition(f"{var}.{quote_key(path[0])}", op, value)
+            return self.scalar_condition(self.prop(var, path[0]), op, value)
         return self.nested_condition(var, path, op, value)
 
     def scalar_condition(self, subject: str, op: str, value: Any) -> str:
@@ -182,8 +188,8 @@ class _Compiler:
             return self.has_key(var, section, keys + [value])
         if not keys:
             raise QueryError(f"operator {op!r} needs a key below {section!r} (e.g. '{section}.value')")
-        native = f"{var}.{quote_key(property_key(section, keys))}"
-        encoded = f"{var}.{quote_key(encoded_key(section, keys))}"
+        native = self.prop(var, property_key(section, keys))
+        encoded = self.prop(var, encoded_key(section, keys))
         if op in ("==", "!="):
             test = self.equality(native, encoded, value, path)
             return test if op == "==" else f"NOT ({test})"
@@ -240,15 +246,15 @@ class _Compiler:
                         else [property_key(path[0], path[1:]), encoded_key(path[0], path[1:])])
             p = self.param(prefixes)
             return f"[k IN keys({var}) WHERE any(pre IN {p} WHERE k = pre OR k STARTS WITH pre + '.') | [k, {var}[k]]]"
-        return f"{var}.{quote_key(path[0])}"
+        return self.prop(var, path[0])
 
     def order_expr(self, tag: str, path: tuple[str, ...]) -> str:
         var = self.var[tag]
         if path[0] in ("attributes", "extras"):
             if len(path) == 1:
                 raise QueryError(f"cannot order by the whole {path[0]}; give a key, e.g. '{path[0]}.value'")
-            return f"{var}.{quote_key(property_key(path[0], path[1:]))}"
-        return f"{var}.{quote_key(path[0])}"
+            return self.prop(var, property_key(path[0], path[1:]))
+        return self.prop(var, path[0])
 
 
 def _where(conditions: list[str]) -> str:

@@ -35,9 +35,9 @@ KIND_TABLE = {EntityKind.NODE: schema.nodes, EntityKind.GROUP: schema.groups, En
 IDENTITY = {kind: ("email" if kind is EntityKind.USER else "pk") for kind in EntityKind}
 INT_FIELDS = frozenset({"pk", "node_pk"})
 TIME_FIELDS = frozenset({"ctime", "mtime", "time"})
-_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
-_LINK_TYPE = re.compile(r"^[A-Z_]+$")
-PROVENANCE = ", ".join(f"'{t.value}'" for t in PROVENANCE_LINKS if _LINK_TYPE.match(t.value))
+_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
+_LINK_TYPE = re.compile(r"[A-Z_]+")
+PROVENANCE = ", ".join(f"'{t.value}'" for t in PROVENANCE_LINKS if _LINK_TYPE.fullmatch(t.value))
 _COMPARISONS = {"==": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 
@@ -63,14 +63,14 @@ class Compiled:
 
 def quote(column: str) -> str:
     """Double-quote a column name taken from the schema or the validated field lists."""
-    if not re.match(r"^[a-z_]+$", column):
+    if not isinstance(column, str) or not re.fullmatch(r"[a-z_]+", column):
         raise QueryError(f"unknown field {column!r}")
     return f'"{column}"'
 
 
 def check_label(name: str) -> str:
     """Return ``name`` if it is a plain class name, else refuse it (as the Cypher side does)."""
-    if not isinstance(name, str) or not _LABEL.match(name):
+    if not isinstance(name, str) or not _LABEL.fullmatch(name):
         raise ValidationError(f"{name!r} is not a valid class or label name (letters, digits, '_')")
     return name
 

@@ -29,7 +29,8 @@ from provgraph.exceptions import QueryError
 #: the SQL function (registered per connection by the runner) returning the JSON text at a key path
 JSON_AT = "provgraph_json_at"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: keys written into the SQL text (fullmatch: ``$`` would let a trailing newline through)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _UNSAFE = re.compile(r'["\\\x00-\x1f]')
 _OF_TYPE = {"null": "= 'null'", "dict": "= 'object'", "int": "= 'integer'", "float": "= 'real'",
             "str": "= 'text'", "bool": "IN ('true', 'false')", "list": "= 'array'"}
@@ -84,7 +85,7 @@ class JsonValue:
         self.uses_function = False
         if not keys:
             path = "'$'"
-        elif all(_IDENTIFIER.match(key) for key in keys):
+        elif all(_IDENTIFIER.fullmatch(key) for key in keys):
             path = "'$." + ".".join(keys) + "'"
         elif not any(_UNSAFE.search(key) for key in keys):
             path = param("$." + ".".join(f'"{key}"' for key in keys))

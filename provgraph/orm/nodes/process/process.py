@@ -122,6 +122,153 @@ class ProcessNode(Node):
         """The processes this one called."""
         return self.base.links.get_outgoing(link_type=(LinkType.CALL_CALC, LinkType.CALL_WORK)).all_nodes()
 
+    @property
+    def called_descendants(self) -> list[ProcessNode]:
+        """Every process called by this one, directly or through its children (depth first)."""
+        found: list[ProcessNode] = []
+        for child in self.called:
+            found.append(child)
+            found += child.called_descendants
+        return found
+
+    @property
+    def process_status(self) -> str | None:
+        """A one-line description of what the process is doing (e.g. what it waits for)."""
+        return self.base.attributes.get("process_status", None)
+
+    @property
+    def exception(self) -> str | None:
+        """The traceback text when the process excepted, else None."""
+        return self.base.attributes.get("exception", None)
+
+    @property
+    def paused(self) -> bool:
+        """Whether the process is paused."""
+        return bool(self.base.attributes.get("paused", False))
+
+    @property
+    def checkpoint(self) -> Any:
+        """The checkpoint the process continues from (None once it ended)."""
+        return self.base.attributes.get("checkpoint", None)
+
+    @property
+    def is_created(self) -> bool:
+        """Not started yet."""
+        return self.process_state is ProcessState.CREATED
+
+    @property
+    def is_running(self) -> bool:
+        """Running a step."""
+        return self.process_state is ProcessState.RUNNING
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting for children (or a job)."""
+        return self.process_state is ProcessState.WAITING
+
+    @property
+    def exit_code(self) -> Any:
+        """The :class:`~provgraph.engine.ExitCode` rebuilt from exit status and message (None while either is unset).
+
+        Like :attr:`process_class`, this reaches into the engine lazily (as AiiDA's ORM does).
+        """
+        from provgraph.engine.processes.exit_code import ExitCode
+
+        status, message = self.exit_status, self.exit_message
+        if status is None or message is None:
+            return None
+        return ExitCode(status, message)
+
+    @property
+    def process_class(self) -> type:
+        """The process class that ran (loaded from ``process_type``).
+
+        :raises ValueError: when the node has no process type or it cannot be loaded here
+        """
+        from provgraph.engine.exceptions import ProcessNotImportable
+        from provgraph.engine.step import load_process_class
+
+        if not self.process_type:
+            raise ValidationError(f"{self!r} records no process type")
+        try:
+            return load_process_class(self.process_type)
+        except ProcessNotImportable as exc:
+            raise ValidationError(f"cannot load the process class of {self!r}: {exc}") from exc
+
+    def get_builder_restart(self) -> Any:
+        """A builder of :attr:`process_class` filled with this process's inputs, to launch it again.
+
+        :raises ValueError: when the process class cannot be loaded here
+        """
+        inputs = unflatten_labels({t.link_label: t.node for t in self.base.links.get_incoming(
+            link_type=(LinkType.INPUT_CALC, LinkType.INPUT_WORK))})
+        builder = self.process_class.get_builder()
+        builder._update(_merge(inputs, self.base.attributes.get("non_db_inputs", None) or {}))
+        self._restart_metadata(builder)
+        return builder
+
+    def _restart_metadata(self, builder: Any) -> None:
+        """Put label, description and (for a CalcJob) the options recorded on the node back into ``builder``."""
+        metadata = builder.metadata
+        for key in ("label", "description"):
+            if getattr(self, key, None):
+                metadata[key] = getattr(self, key)
+        options = builder.process_class.spec().inputs.get("metadata.options")
+        for name in getattr(options, "ports", {}):
+            value = self.base.attributes.get(name, None)
+            if value is not None:
+                try:
+                    metadata.options[name] = value
+                except (ValidationError, AttributeError):  # an option recorded in another form stays default
+                    continue
+
+
+def unflatten_labels(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"ns__key": v}`` link labels as nested ``{"ns": {"key": v}}``."""
+    nested: dict[str, Any] = {}
+    for label, value in flat.items():
+        *parents, last = label.split("__")
+        target = nested
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = value
+    return nested
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+class FunctionCalculationMixin:
+    """What a process-function node records of its function (as in AiiDA)."""
+
+    base: Any
+
+    @property
+    def function_name(self) -> str | None:
+        """The name of the decorated function."""
+        return self.base.attributes.get("function_name", None)
+
+    @property
+    def function_namespace(self) -> str | None:
+        """The module the function was defined in."""
+        return self.base.attributes.get("function_namespace", None)
+
+    @property
+    def function_starting_line_number(self) -> int | None:
+        """The line of the source file where the function starts."""
+        return self.base.attributes.get("function_starting_line_number", None)
+
+    @property
+    def function_number_of_lines(self) -> int | None:
+        """How many lines the function's source spans."""
+        return self.base.attributes.get("function_number_of_lines", None)
+
 
 class CalculationNode(ProcessNode):
     """A process that creates data."""
@@ -139,7 +286,7 @@ class CalculationNode(ProcessNode):
         return NodeLinksManager(self, [LinkType.CREATE], incoming=False)
 
 
-class CalcFunctionNode(CalculationNode):
+class CalcFunctionNode(FunctionCalculationMixin, CalculationNode):
     """The record of a ``@calcfunction`` run."""
 
     _node_type = "process.calculation.calcfunction"
@@ -171,7 +318,7 @@ class WorkflowNode(ProcessNode):
         return NodeLinksManager(self, [LinkType.RETURN], incoming=False)
 
 
-class WorkFunctionNode(WorkflowNode):
+class WorkFunctionNode(FunctionCalculationMixin, WorkflowNode):
     """The record of a ``@workfunction`` run."""
 
     _node_type = "process.workflow.workfunction"
