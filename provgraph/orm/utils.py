@@ -83,3 +83,11 @@ def _codes_labelled(text: str) -> list[Any]:
     if computer:
         filters["computer"] = computer
     return QueryBuilder().append(AbstractCode, filters=filters, project="*").all(flat=True)
+
+
+def load_computer(*args: Any, **kwargs: Any) -> Any:
+    """Load a computer by pk, uuid or label: :func:`provgraph.orm.computers.load_computer`, re-exported here
+    beside ``load_node`` and ``load_code`` as in AiiDA's ``orm.utils``."""
+    from provgraph.orm.computers import load_computer as load
+
+    return load(*args, **kwargs)
