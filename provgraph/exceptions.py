@@ -103,3 +103,11 @@ class SchedulerError(ProvgraphError):
 
 class ArchiveError(ProvgraphError):
     """An archive is broken, unsupported or unsafe; nothing was imported."""
+
+
+class NotExistentAttributeError(AttributeError, NotExistent):
+    """An attribute-style lookup found nothing (e.g. ``node.outputs.missing``); also an AttributeError."""
+
+
+class NotExistentKeyError(KeyError, NotExistent):
+    """A key lookup found nothing (e.g. ``node.outputs['missing']``); also a KeyError."""

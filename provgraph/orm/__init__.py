@@ -7,7 +7,7 @@ a database directly (that is the storage backend's job).
 from __future__ import annotations
 
 from provgraph.common.links import LinkType
-from provgraph.orm.computers import Computer, User
+from provgraph.orm.computers import Computer, User, load_computer
 from provgraph.orm.groups import Group, load_group
 from provgraph.orm.nodes.data.array import ArrayData
 from provgraph.orm.nodes.data.array_xy import XyData
@@ -42,7 +42,7 @@ from provgraph.orm.nodes.process.process import (
 )
 from provgraph.orm.querybuilder import QueryBuilder
 from provgraph.orm.serializers import to_aiida_type, to_provgraph_type
-from provgraph.orm.utils import load_node
+from provgraph.orm.utils import load_code, load_node
 
 __all__ = [
     "to_aiida_type", "to_provgraph_type",
@@ -77,6 +77,8 @@ __all__ = [
     "WorkChainNode",
     "WorkflowNode",
     "WorkFunctionNode",
+    "load_code",
+    "load_computer",
     "load_group",
     "load_node",
     "BandsData", "CifData", "EnumData", "JsonableData", "KpointsData", "RemoteStashData",

@@ -21,10 +21,19 @@ from typing import Any
 
 from provgraph.exceptions import MultipleObjectsError, NotExistent, QueryError
 from provgraph.orm.backend import get_backend
-from provgraph.orm.querybuilder_parse import entity_of, parse_edge_filters, parse_filters, parse_projections
+from provgraph.orm.querybuilder_parse import (
+    entity_of,
+    field_path,
+    parse_edge_filters,
+    parse_filters,
+    parse_projections,
+    process_target,
+    process_type_filter,
+)
+from provgraph.orm.querybuilder_spec import QuerySpec, apply_constructor, from_dict
 from provgraph.orm.utils import node_from_record
 from provgraph.query import validate
-from provgraph.query.ir import Edge, EntityKind, OrderBy, Query, Relationship, Vertex
+from provgraph.query.ir import And, Edge, EntityKind, OrderBy, Query, Relationship, Vertex
 from provgraph.storage.base import NodeRecord
 
 
@@ -40,48 +49,85 @@ class CompiledQuery:
 
 
 class QueryBuilder:
-    """Query nodes, links, groups, users, computers, comments and logs."""
+    """Query nodes, links, groups, users, computers, comments and logs.
 
-    def __init__(self, *, limit: int | None = None, offset: int | None = None, distinct: bool = False) -> None:
+    As in AiiDA, the whole query can also be given to the constructor:
+    ``QueryBuilder(path=[Int, {'cls': CalcFunctionNode, 'with_incoming': 'Int_1'}],
+    filters={'Int_1': {...}}, project={...}, order_by=..., limit=..., offset=..., distinct=...)``.
+    Wherever a tag is expected, the class appended once under it works too
+    (``order_by={Int: 'id'}``, ``with_incoming=Int``); ``'id'`` is ``'pk'``.
+    """
+
+    def __init__(self, *, path: list | None = None, filters: dict | None = None, project: dict | None = None,
+                 order_by: Any = None, limit: int | None = None, offset: int | None = None,
+                 distinct: bool = False, **unknown: Any) -> None:
+        if unknown:
+            raise QueryError(f"QueryBuilder got unexpected arguments: {', '.join(sorted(unknown))}")
         self._vertices: list[Vertex] = []
         self._names: dict[str, list[str]] = {}
         self._order: list[OrderBy] = []
-        self._limit, self._offset, self._distinct = None, None, distinct
+        self._limit, self._offset, self._distinct = None, None, bool(distinct)
+        self._spec = QuerySpec()
         if limit is not None:
             self.limit(limit)
         if offset is not None:
             self.offset(offset)
+        apply_constructor(self, path, filters, project, order_by)
 
     # -- building --------------------------------------------------------------------------
     def append(self, cls: Any = None, *, entity_type: str | None = None, tag: str | None = None,
                filters: dict | None = None, project: Any = None, subclassing: bool = True,
                edge_tag: str | None = None, edge_filters: dict | None = None, edge_project: Any = None,
-               outerjoin: bool = False, **relationship: str) -> QueryBuilder:
-        """Add an entity (a node class, a tuple of classes, or an entity type) to the query path.
+               outerjoin: bool = False, **relationship: Any) -> QueryBuilder:
+        """Add an entity to the query path.
+
+        ``cls`` is a node class, a tuple or list of them, a Process class (its process nodes,
+        e.g. a WorkChain or a calcfunction), or ``entity_type='group'|'user'|...``.
 
         :raises QueryError: unknown tag, relationship, field or operator, or a value an operator cannot take
         """
+        original = cls
+        cls, process_type = process_target(cls)
         kind, labels, node_types = entity_of(cls, entity_type, subclassing)
         tag = validate.tag(tag) if tag is not None else self._fresh_tag(cls, entity_type)
         known = {v.tag for v in self._vertices} | {v.edge.tag for v in self._vertices if v.edge and v.edge.tag}
         if tag in known:
             raise QueryError(f"tag {tag!r} is already used in this query")
+        relationship = {name: self._tag_of(target) for name, target in relationship.items()}
         edge = self._edge(kind, relationship, edge_tag, edge_filters, edge_project)
         if edge is not None and edge.tag is not None and (edge.tag in known or edge.tag == tag):
             raise QueryError(f"edge tag {edge.tag!r} is already used in this query")
         projections, names = parse_projections(kind, project)
+        parsed = parse_filters(kind, filters)
+        if process_type is not None:
+            parsed = And(tuple(f for f in (parsed, process_type_filter(process_type)) if f is not None))
         vertex = Vertex(tag=tag, kind=kind, labels=labels, node_types=node_types,
-                        filters=parse_filters(kind, filters), projections=projections, edge=edge,
+                        filters=parsed, projections=projections, edge=edge,
                         outerjoin=bool(outerjoin))
         self._vertices.append(vertex)
         self._names[tag] = names
+        self._spec.record_append(tag, original, cls, entity_type, kind, subclassing, process_type, relationship,
+                                 filters, project, edge, edge_filters, edge_project, outerjoin)
         return self
 
+    def _tag_of(self, key: Any) -> str:
+        """The tag of ``key``: a tag string, or a class appended exactly once."""
+        if isinstance(key, str):
+            return key
+        return self._spec.tag_of_class(key)
+
     def _fresh_tag(self, cls: Any, entity_type: str | None) -> str:
+        """AiiDA's default tag: the class name and a number from 1 (``Int_1``, ``Int_2``...)."""
+        if isinstance(cls, tuple):
+            cls = cls[0] if len(cls) == 1 else None
         base = getattr(cls, "__name__", None) or entity_type or "entity"
-        base = "".join(ch for ch in base if ch.isalnum() or ch == "_") or "entity"
-        index = len(self._vertices)
-        return validate.tag(f"{base}_{index}" if base[0].isalpha() else f"e_{index}")
+        base = "".join(ch for ch in str(base) if ch.isalnum() or ch == "_") or "entity"
+        base = base if base[0].isalpha() else f"e_{base}"
+        used = {v.tag for v in self._vertices} | {v.edge.tag for v in self._vertices if v.edge and v.edge.tag}
+        number = 1
+        while f"{base}_{number}" in used:
+            number += 1
+        return validate.tag(f"{base}_{number}"[:64])
 
     def _edge(self, kind: EntityKind, relationship: dict[str, str], edge_tag: str | None,
               edge_filters: dict | None, edge_project: Any) -> Edge | None:
@@ -116,41 +162,50 @@ class QueryBuilder:
             self._names[edge_tag] = edge_names
         return Edge(rel, target, edge_tag, parse_edge_filters(edge_filters), edge_projections)
 
-    def add_filter(self, tag: str, filters: dict) -> QueryBuilder:
-        """Add filters to the entity ``tag`` (combined with its existing ones by AND)."""
-        from provgraph.query.ir import And
-
+    def add_filter(self, tag: Any, filters: dict) -> QueryBuilder:
+        """Add filters to the entity ``tag`` (or its class), combined with its existing ones by AND."""
+        tag = self._tag_of(tag)
         index = self._index(tag)
         vertex = self._vertices[index]
         extra = parse_filters(vertex.kind, filters)
         combined = extra if vertex.filters is None else And((vertex.filters, extra))
         self._vertices[index] = dataclasses.replace(vertex, filters=combined)
+        self._spec.add_filters(tag, filters)
         return self
 
-    def add_projection(self, tag: str, projection: Any) -> QueryBuilder:
-        """Add projections to the entity ``tag``."""
+    def add_projection(self, tag: Any, projection: Any) -> QueryBuilder:
+        """Add projections to the entity ``tag`` (or its class)."""
+        tag = self._tag_of(tag)
         index = self._index(tag)
         vertex = self._vertices[index]
         projections, names = parse_projections(vertex.kind, projection)
         self._vertices[index] = dataclasses.replace(vertex, projections=vertex.projections + projections)
         self._names[tag] = self._names[tag] + names
+        self._spec.add_projections(tag, projection)
         return self
 
-    def _index(self, tag: str) -> int:
+    def _index(self, tag: Any) -> int:
+        tag = self._tag_of(tag)
         for index, vertex in enumerate(self._vertices):
             if vertex.tag == tag:
                 return index
         raise QueryError(f"unknown tag {tag!r}; tags: {', '.join(v.tag for v in self._vertices) or 'none'}")
 
     def order_by(self, order: dict | list) -> QueryBuilder:
-        """Sort by ``{tag: field}``, ``{tag: {field: 'asc'|'desc'}}`` or ``{tag: [..]}`` (a list of such dicts)."""
+        """Sort by ``{tag: field}``, ``{tag: {field: 'asc'|'desc'}}`` or ``{tag: [..]}`` (a list of such dicts).
+
+        A class appended once can stand for its tag (``{Int: {'id': 'desc'}}``).
+        """
         for spec in order if isinstance(order, list) else [order]:
             if not isinstance(spec, dict):
                 raise QueryError(f"order_by takes {{tag: field}} dicts, not {spec!r}")
-            for tag, fields in spec.items():
+            for key, fields in spec.items():
+                tag = self._tag_of(key)
                 kind = self._vertices[self._index(tag)].kind
-                for item in fields if isinstance(fields, list) else [fields]:
+                items = fields if isinstance(fields, list) else [fields]
+                for item in items:
                     self._order.append(_order_item(tag, kind, item))
+                self._spec.add_order(tag, items)
         return self
 
     def limit(self, count: int) -> QueryBuilder:
@@ -171,6 +226,20 @@ class QueryBuilder:
         """Return each distinct row once."""
         self._distinct = bool(value)
         return self
+
+    # -- serialising -----------------------------------------------------------------------
+    def as_dict(self) -> dict[str, Any]:
+        """The query as a dict (``path``, ``filters``, ``project``, ``order_by``, ``limit``, ``offset``,
+        ``distinct``), from which :meth:`from_dict` builds the same query again."""
+        return self._spec.as_dict(self._limit, self._offset, self._distinct)
+
+    @classmethod
+    def from_dict(cls, dictionary: dict[str, Any]) -> QueryBuilder:
+        """The query described by ``dictionary`` (as :meth:`as_dict` returns it).
+
+        :raises QueryError: when the dict is not a query description
+        """
+        return from_dict(cls, dictionary)
 
     # -- the IR ----------------------------------------------------------------------------
     def as_ir(self) -> Query:
@@ -260,14 +329,14 @@ def _tags_in_order(query: Query) -> list[str]:
 
 def _order_item(tag: str, kind: EntityKind, item: Any) -> OrderBy:
     if isinstance(item, str):
-        return OrderBy(tag, validate.field_path(kind, item, "order field"))
+        return OrderBy(tag, field_path(kind, item, "order field"))
     if isinstance(item, dict) and len(item) == 1:
         (name, direction), = item.items()
         if isinstance(direction, dict):
             direction = direction.get("order", "asc")
         if direction not in ("asc", "desc"):
             raise QueryError(f"order direction must be 'asc' or 'desc', not {direction!r}")
-        return OrderBy(tag, validate.field_path(kind, name, "order field"), direction == "desc")
+        return OrderBy(tag, field_path(kind, name, "order field"), direction == "desc")
     raise QueryError(f"cannot order by {item!r}")
 
 

@@ -17,6 +17,43 @@ _COMBINATORS = ("and", "or")
 _NEGATIONS = ("~", "not")
 #: deepest nesting of and/or/~ accepted in filters (deeper is refused before parsing or compiling recurses)
 MAX_FILTER_DEPTH = 64
+#: AiiDA's names of fields, per entity kind: ``id`` is the pk; a node's ``process_type`` is an attribute
+_ALIASES: dict[EntityKind, dict[str, str]] = {
+    EntityKind.NODE: {"id": "pk", "process_type": "attributes.process_type"},
+    EntityKind.GROUP: {"id": "pk"},
+    EntityKind.COMPUTER: {"id": "pk"},
+    EntityKind.COMMENT: {"id": "pk"},
+    EntityKind.LOG: {"id": "pk"},
+}
+
+
+def field_path(kind: EntityKind, name: Any, what: str = "field") -> tuple[str, ...]:
+    """Check and split a field name as :func:`provgraph.query.validate.field_path`, after AiiDA's aliases."""
+    if isinstance(name, str):
+        name = _ALIASES.get(kind, {}).get(name, name)
+    return validate.field_path(kind, name, what)
+
+
+def process_target(cls: Any) -> tuple[Any, str | None]:
+    """Return ``(node class, process_type)`` for a Process class or process function, else ``(cls, None)``.
+
+    A list of classes becomes a tuple (AiiDA accepts both).
+    """
+    if isinstance(cls, list):
+        return tuple(cls), None
+    process_class = getattr(cls, "process_class", None) if not isinstance(cls, type) else None
+    if process_class is not None and callable(cls):
+        cls = process_class
+    node_class = getattr(cls, "_node_class", None)
+    if isinstance(cls, type) and isinstance(node_class, type) and issubclass(node_class, Node) \
+            and callable(getattr(cls, "process_type", None)):
+        return node_class, cls.process_type()
+    return cls, None
+
+
+def process_type_filter(process_type: str) -> Filter:
+    """The filter selecting the nodes of one process class."""
+    return Condition(("attributes", "process_type"), "==", process_type)
 
 
 def entity_of(cls: Any, entity_type: str | None, subclassing: bool) -> tuple[EntityKind, tuple[str, ...],
@@ -69,7 +106,7 @@ def parse_projections(kind: EntityKind | None, project: Any) -> tuple[tuple[Proj
         elif kind is None:
             path = validate.edge_field(item)
         else:
-            path = validate.field_path(kind, item, "projection")
+            path = field_path(kind, item, "projection")
         projections.append(Projection(path))
     return tuple(projections), [str(item) for item in items]
 
@@ -78,7 +115,7 @@ def parse_filters(kind: EntityKind, spec: dict | None) -> Filter | None:
     """Parse ``{field: value | {operator: value}, 'or': [...], 'and': [...], '~': {...}}``."""
     if spec is None:
         return None
-    return _parse(spec, lambda name: validate.field_path(kind, name, "filter field"))
+    return _parse(spec, lambda name: field_path(kind, name, "filter field"))
 
 
 def parse_edge_filters(spec: dict | None) -> Filter | None:

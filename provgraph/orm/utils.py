@@ -1,4 +1,4 @@
-"""Loading stored nodes by pk, uuid or uuid prefix."""
+"""Loading stored nodes by pk, uuid or uuid prefix; codes also by label (``label@computer``)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,57 @@ def load_node(identifier: int | str | None = None, *, pk: int | None = None, uui
     if pk is None and not uuid:
         raise ValidationError("give a pk or a uuid to load a node")
     return node_from_record(get_backend().nodes.get(pk=pk, uuid=uuid))
+
+
+def load_code(identifier: int | str | None = None, *, pk: int | None = None, uuid: str | None = None,
+              label: str | None = None) -> Any:
+    """Load a code by pk, uuid, ``label`` or ``label@computer`` (AiiDA's ``load_code``).
+
+    A string identifier is tried as a pk (all digits), then as a label (``label@computer``
+    picks the code of that computer), then as a uuid (prefix).
+
+    :raises NotExistent: when no code matches, or the node found is not a code
+    :raises MultipleObjectsError: when a label matches codes on several computers
+    """
+    from provgraph.exceptions import MultipleObjectsError, NotExistent
+    from provgraph.orm.nodes.data.code import AbstractCode
+
+    if identifier is None and label is None:
+        node = load_node(pk=pk, uuid=uuid)
+    elif label is not None or (isinstance(identifier, str) and not identifier.isdigit()):
+        text = label if label is not None else str(identifier)
+        found = _codes_labelled(text)
+        if len(found) > 1:
+            raise MultipleObjectsError(f"{len(found)} codes are labelled {text!r}: use label@computer or a pk")
+        if found:
+            return found[0]
+        if label is not None:
+            raise NotExistent(f"no code labelled {label!r}")
+        try:
+            node = load_node(uuid=text)
+        except NotExistent:
+            raise NotExistent(f"no code with label or uuid {text!r}") from None
+    else:
+        node = load_node(identifier)
+    if not isinstance(node, AbstractCode):
+        raise NotExistent(f"node {node.pk} is a {type(node).__name__}, not a code")
+    return node
+
+
+def _codes_labelled(text: str) -> list[Any]:
+    from provgraph.orm.nodes.data.code import AbstractCode
+    from provgraph.orm.querybuilder import QueryBuilder
+
+    name, _, computer = text.rpartition("@") if "@" in text else (text, "", "")
+    filters: dict[str, Any] = {"label": name}
+    if computer:
+        filters["computer"] = computer
+    return QueryBuilder().append(AbstractCode, filters=filters, project="*").all(flat=True)
+
+
+def load_computer(*args: Any, **kwargs: Any) -> Any:
+    """Load a computer by pk, uuid or label: :func:`provgraph.orm.computers.load_computer`, re-exported here
+    beside ``load_node`` and ``load_code`` as in AiiDA's ``orm.utils``."""
+    from provgraph.orm.computers import load_computer as load
+
+    return load(*args, **kwargs)

@@ -87,8 +87,22 @@ class NodeCollection(ABC):
     def update(self, pk: int, **fields: Any) -> None:
         """Replace mutable fields of a stored node (extras, label, description, process attributes).
 
+        ``mtime`` is set to now unless given: every change moves it, which is what
+        :meth:`get_if_changed` relies on.
+
         :raises NotExistent: when the node does not exist
         """
+
+    def get_if_changed(self, pk: int, mtime: datetime) -> NodeRecord | None:
+        """Return node ``pk``'s record if its stored ``mtime`` differs from ``mtime``, else None.
+
+        The cheap version check of stored ORM nodes (see :mod:`provgraph.orm.nodes.node`):
+        backends override it to compare the one ``mtime`` field before reading the whole record.
+
+        :raises NotExistent: when the node does not exist (any more)
+        """
+        record = self.get(pk=pk)
+        return None if record.mtime == mtime else record
 
     @abstractmethod
     def add_links(self, links: Sequence[LinkRecord]) -> None:

@@ -47,7 +47,7 @@ def test_dict_return_with_namespace_and_run():
     outputs = run(wf.split, 7)
     assert outputs["half"] == 3 and outputs["parts"]["low"] == 1 and outputs.parts.high == 6
     node = outputs["half"].creator
-    assert sorted(node.outputs) == ["half", "parts__high", "parts__low"]
+    assert sorted(node.outputs.keys()) == ["half", "parts__high", "parts__low"]
 
 
 def test_metadata_label_description():

@@ -64,7 +64,7 @@ def test_builder_attribute_access_and_validation():
     outputs, node = run.get_node(builder)
     assert outputs["result"] == 6 and outputs["extras_total"] == 3
     assert node.base.attributes.get("non_db_inputs") == {"tag": "built"}
-    assert sorted(node.inputs) == ["child__x", "extras__a", "extras__b"]
+    assert sorted(node.inputs.keys()) == ["child__x", "extras__a", "extras__b"]
 
 
 def test_function_builder():

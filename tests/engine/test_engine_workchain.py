@@ -34,7 +34,7 @@ def test_every_outline_construct(mode, offset, branch):
         link_type=(LinkType.CALL_CALC, LinkType.CALL_WORK))}
     assert call_types == {"ChildWorkChain": LinkType.CALL_WORK, "add": LinkType.CALL_CALC,
                           "total": LinkType.CALL_CALC}
-    assert sorted(node.outputs) == ["doubled__c0", "doubled__c1", "doubled__c2", "total", "value"]
+    assert sorted(node.outputs.keys()) == ["doubled__c0", "doubled__c1", "doubled__c2", "total", "value"]
     assert node.base.attributes.get("checkpoint") is None
     assert node.base.attributes.get("checkpoint_version") >= 8  # one committed checkpoint per step
 

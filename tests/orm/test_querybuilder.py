@@ -259,7 +259,7 @@ def test_outerjoin_ordering_nulls_and_paging(run):
     newest = QueryBuilder().append(Int, tag="n", filters={"extras.run": run, "ctime": {">=": ints[0].ctime}},
                                    project="pk").order_by({"n": {"ctime": "desc"}}).limit(1)
     assert newest.all(flat=True) == QueryBuilder().append(Int, filters={"extras.run": run}, project="pk") \
-        .order_by({Int.__name__ + "_0": {"pk": "desc"}}).limit(1).all(flat=True)
+        .order_by({Int.__name__ + "_1": {"pk": "desc"}}).limit(1).all(flat=True)
 
 
 def test_negations_and_missing_keys(run):

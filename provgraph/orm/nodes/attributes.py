@@ -17,9 +17,17 @@ _MISSING = object()
 
 
 def check_key(key: str) -> str:
-    """Refuse keys that are not non-empty strings."""
+    """Refuse keys that are not non-empty strings, or that contain a dot.
+
+    A dot separates the levels of a query path (``attributes.a.b``), so a top-level key
+    ``'a.b'`` could never be filtered on: it is refused, as AiiDA refuses it. Keys of nested
+    dicts may hold dots (AiiDA allows them); reach them with ``has_key`` on their parent.
+    """
     if not isinstance(key, str) or not key:
         raise ValidationError(f"attribute and extra keys must be non-empty strings, not {key!r}")
+    if "." in key:
+        raise ValidationError(f"invalid attribute or extra key {key!r}: keys cannot contain '.', which "
+                              "separates the levels of a query path (use e.g. '_' instead)")
     return key
 
 
@@ -33,7 +41,15 @@ class NodeAttributes:
 
     @property
     def _data(self) -> dict[str, Any]:
-        return getattr(self._node._record, self._section)
+        """The section of the node's record, re-read first when it may have changed in storage."""
+        node = self._node
+        if node._record.pk is not None and self._may_be_stale():
+            node._refresh()
+        return getattr(node._record, self._section)
+
+    def _may_be_stale(self) -> bool:
+        """Attributes change in storage only for unsealed process nodes (extras override this)."""
+        return self._node._attributes_may_change()
 
     def _may_change(self, key: str) -> None:
         if self._node.is_stored and not self._node._attribute_mutable(key):
@@ -44,8 +60,14 @@ class NodeAttributes:
 
     def _persist(self) -> None:
         """Write the section to storage when the node is stored (only mutable parts get here)."""
-        if self._node.is_stored:
-            get_backend().nodes.update(self._node.pk, **{self._section: self._data})
+        node = self._node
+        if node.is_stored:
+            from provgraph.orm.nodes.node import now
+
+            record = node._record
+            record.mtime = now()
+            get_backend().nodes.update(node.pk, **{self._section: getattr(record, self._section),
+                                                   "mtime": record.mtime})
 
     def _clean(self, key: str, value: Any) -> Any:
         """A normalised copy of ``value``; errors name the path, e.g. ``attribute 'a.b[2]'``."""
@@ -61,15 +83,23 @@ class NodeAttributes:
 
         :raises NotExistent: when ``key`` is absent and no default is given
         """
-        if key in self._data:
-            return copy.deepcopy(self._data[key])
+        data = self._data
+        if key in data:
+            return copy.deepcopy(data[key])
         if default is _MISSING:
             raise NotExistent(f"{self._section[:-1]} {key!r} does not exist on {self._node!r}")
         return default
 
     def get_many(self, keys: list[str]) -> list[Any]:
-        """Return the values of ``keys``."""
-        return [self.get(key) for key in keys]
+        """Return the values of ``keys``.
+
+        :raises NotExistent: when a key is absent
+        """
+        data = self._data
+        missing = [key for key in keys if key not in data]
+        if missing:
+            raise NotExistent(f"{self._section[:-1]} {missing[0]!r} does not exist on {self._node!r}")
+        return [copy.deepcopy(data[key]) for key in keys]
 
     def set(self, key: str, value: Any) -> None:
         """Set ``key`` to a JSON-able ``value``.
@@ -78,7 +108,8 @@ class NodeAttributes:
         :raises ModificationNotAllowed: when the node is stored and the key is immutable
         """
         self._may_change(check_key(key))
-        self._data[key] = self._clean(key, value)
+        cleaned = self._clean(key, value)
+        self._data[key] = cleaned
         self._persist()
 
     def set_many(self, values: dict[str, Any]) -> None:
@@ -92,11 +123,12 @@ class NodeAttributes:
 
     def reset(self, values: dict[str, Any]) -> None:
         """Replace all values by ``values``."""
-        for key in set(self._data) | set(values):
+        data = self._data
+        for key in set(data) | set(values):
             self._may_change(key)
         cleaned = {check_key(k): self._clean(k, v) for k, v in values.items()}
-        self._data.clear()
-        self._data.update(cleaned)
+        data.clear()
+        data.update(cleaned)
         self._persist()
 
     def delete(self, key: str) -> None:
@@ -105,9 +137,10 @@ class NodeAttributes:
         :raises NotExistent: when ``key`` is absent
         """
         self._may_change(key)
-        if key not in self._data:
+        data = self._data
+        if key not in data:
             raise NotExistent(f"{self._section[:-1]} {key!r} does not exist on {self._node!r}")
-        del self._data[key]
+        del data[key]
         self._persist()
 
     def keys(self) -> Iterator[str]:

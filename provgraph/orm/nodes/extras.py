@@ -12,3 +12,7 @@ class NodeExtras(NodeAttributes):
 
     def _may_change(self, key: str) -> None:
         """Extras are always mutable."""
+
+    def _may_be_stale(self) -> bool:
+        """Extras of a stored node may change in storage at any time: always checked."""
+        return True

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from provgraph.common.links import LINK_RULES, Direction, LinkRecord, LinkType
-from provgraph.exceptions import LinkRuleError, MultipleObjectsError, NotExistent, ValidationError
+from provgraph.exceptions import (
+    LinkRuleError,
+    MultipleObjectsError,
+    NotExistent,
+    NotExistentAttributeError,
+    NotExistentKeyError,
+    ValidationError,
+)
 from provgraph.orm.backend import get_backend
 
 if TYPE_CHECKING:
@@ -162,3 +169,131 @@ def _like(value: str, pattern: str) -> bool:
     """SQL-LIKE matching: ``%`` any run of characters, ``_`` one character."""
     regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
     return re.fullmatch(regex, value) is not None
+
+
+#: separator of namespace levels in link labels (``parts__high`` is ``parts.high``)
+NAMESPACE_SEPARATOR = "__"
+
+
+class LinkNamespace(dict):
+    """A nested namespace of :class:`NodeLinksManager`: a dict whose keys are also attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise NotExistentAttributeError(
+                f"namespace has no {name!r}; it holds: {', '.join(sorted(self)) or 'nothing'}") from None
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self))
+
+
+class NodeLinksManager:
+    """``node.inputs`` / ``node.outputs``: the linked nodes by label, as in AiiDA.
+
+    ``outputs.result`` and ``outputs['result']`` give the node linked with label ``result``;
+    labels with ``__`` are namespaces (``outputs.parts.high`` for ``parts__high``, which also
+    works as a flat label). Iteration, ``in`` and ``dir()`` see the top level of the
+    namespaces; ``keys()``, ``values()``, ``items()`` and ``len()`` the flat link labels.
+    A missing label raises :class:`NotExistentAttributeError` / :class:`NotExistentKeyError`
+    (also ``AttributeError`` / ``KeyError``). The links are queried at every access.
+    """
+
+    def __init__(self, node: Node, link_types: Sequence[LinkType], incoming: bool) -> None:
+        self._node = node
+        self._link_types = tuple(LinkType(t) for t in link_types)
+        self._incoming = incoming
+
+    def _flat(self) -> dict[str, Node]:
+        links = self._node.base.links
+        found = (links.get_incoming if self._incoming else links.get_outgoing)(link_type=self._link_types)
+        return {triple.link_label: triple.node for triple in found}
+
+    def _nested(self) -> dict[str, Any]:
+        nested: dict[str, Any] = {}
+        for label, node in self._flat().items():
+            *parents, last = label.split(NAMESPACE_SEPARATOR)
+            target = nested
+            for part in parents:
+                target = target.setdefault(part, LinkNamespace())
+            target[last] = node
+        return nested
+
+    def _get_keys(self) -> list[str]:
+        """The top-level labels and namespaces."""
+        return list(self._nested())
+
+    def _lookup(self, name: str) -> Any:
+        nested = self._nested()
+        if name in nested:
+            return nested[name]
+        flat = self._flat()
+        if name in flat:
+            return flat[name]
+        raise LookupError(name)
+
+    def _missing(self, name: str) -> str:
+        direction = "an input" if self._incoming else "an output"
+        return f"Node<{self._node.pk}> does not have {direction} with link label {name!r}"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._lookup(name)
+        except LookupError:
+            raise NotExistentAttributeError(self._missing(name)) from None
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._lookup(name)
+        except LookupError:
+            raise NotExistentKeyError(self._missing(name)) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The node (or namespace) ``name``, or ``default``."""
+        try:
+            return self._lookup(name)
+        except LookupError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self._nested() or name in self._flat())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get_keys())
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._get_keys()))
+
+    def keys(self) -> list[str]:
+        """The flat link labels (``parts__high``)."""
+        return list(self._flat())
+
+    def values(self) -> list[Node]:
+        """The linked nodes."""
+        return list(self._flat().values())
+
+    def items(self) -> list[tuple[str, Node]]:
+        """(flat link label, node) pairs."""
+        return list(self._flat().items())
+
+    def __len__(self) -> int:
+        return len(self._flat())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NodeLinksManager):
+            return self._flat() == other._flat()
+        if isinstance(other, dict):
+            return self._flat() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        direction = "incoming" if self._incoming else "outgoing"
+        kinds = ", ".join(t.name for t in self._link_types)
+        return f"<NodeLinksManager: Manager for {direction} {kinds} links for node pk={self._node.pk}>"

@@ -3,6 +3,15 @@
 An unstored node is freely editable. ``store()`` gives it a pk and makes its
 attributes and files immutable; extras, label and description stay mutable.
 Each facet of a node lives in its own small namespace under ``node.base``.
+
+The stale-node rule: a stored node object never reports old state. Whatever may
+still change in storage (label, description, mtime, extras, and the attributes of a
+process node that is not sealed yet) is checked against the storage on every read:
+the backend compares the one ``mtime`` field (``nodes.get_if_changed``) and the
+object re-reads its whole record only when it moved. What cannot change (pk, uuid,
+ctime, the attributes of data and of sealed processes) is read from memory, with
+no query. Links (``node.outputs``, ``base.links``) are always queried. So a node
+returned by ``submit()`` or ``load_node`` follows its process to the end, as in AiiDA.
 """
 
 from __future__ import annotations
@@ -95,6 +104,8 @@ class Node:
 
     #: the dotted type string plugins use; set by every concrete class
     _node_type: ClassVar[str] = "node"
+    #: attributes that may change after store (process bookkeeping); none for most nodes
+    _updatable_attributes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *, label: str = "", description: str = "", **kwargs: Any) -> None:
         if kwargs:
@@ -119,6 +130,22 @@ class Node:
         node._record = record
         node._pending_links = []
         return node
+
+    def _refresh(self) -> NodeRecord:
+        """Re-read the record if it changed in storage since this object last read it; return it.
+
+        :raises NotExistent: when the stored node was deleted meanwhile
+        """
+        record = self._record
+        if record.pk is not None:
+            fresh = get_backend().nodes.get_if_changed(record.pk, record.mtime)
+            if fresh is not None:
+                self._record = record = fresh
+        return record
+
+    def _attributes_may_change(self) -> bool:
+        """Whether the stored attributes can still change (bookkeeping of a process not sealed yet)."""
+        return bool(self._updatable_attributes) and not self._record.attributes.get("sealed", False)
 
     @cached_property
     def base(self) -> NodeBase:
@@ -152,18 +179,20 @@ class Node:
 
     @property
     def mtime(self) -> datetime:
-        """Last modification time."""
-        return self._record.mtime
+        """Last modification time (re-read from storage)."""
+        return self._refresh().mtime
 
     @property
-    def user(self) -> str:
-        """Email of the user who created the node."""
-        return self._record.user
+    def user(self):  # noqa: ANN201 - User is imported lazily (cycle)
+        """The user who created the node: a :class:`~provgraph.orm.computers.User`, which is also its email."""
+        from provgraph.orm.computers import User
+
+        return User(self._record.user)
 
     @property
     def label(self) -> str:
-        """A short free-text label (mutable, also once stored)."""
-        return self._record.label
+        """A short free-text label (mutable, also once stored; re-read from storage)."""
+        return self._refresh().label
 
     @label.setter
     def label(self, value: str) -> None:
@@ -171,8 +200,8 @@ class Node:
 
     @property
     def description(self) -> str:
-        """A longer free-text description (mutable, also once stored)."""
-        return self._record.description
+        """A longer free-text description (mutable, also once stored; re-read from storage)."""
+        return self._refresh().description
 
     @description.setter
     def description(self, value: str) -> None:
@@ -181,10 +210,11 @@ class Node:
     def _set_mutable_field(self, name: str, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-        setattr(self._record, name, value)
+        record = self._refresh()
+        setattr(record, name, value)
         if self.is_stored:
-            self._record.mtime = now()
-            get_backend().nodes.update(self.pk, **{name: value, "mtime": self._record.mtime})
+            record.mtime = now()
+            get_backend().nodes.update(self.pk, **{name: value, "mtime": record.mtime})
 
     def _check_mutable(self, what: str) -> None:
         """Refuse changes to ``what`` once the node is stored."""
@@ -218,12 +248,43 @@ class Node:
         self._pending_links = []
         return self
 
+    def clone(self: N) -> N:
+        """An unstored copy: same class, attributes, extras, label, description and files; new uuid, no links.
+
+        Cloning a process node is refused (a process record is not copied, as in AiiDA).
+        """
+        import copy
+
+        from provgraph.exceptions import ValidationError
+
+        if "ProcessNode" in self.class_tree():
+            raise ValidationError(f"cannot clone {self!r}: process nodes are not cloned")
+        record = self._refresh()
+        clone = type(self).__new__(type(self))
+        stamp = now()
+        clone._record = NodeRecord(
+            uuid=str(uuid_module.uuid4()), node_type=record.node_type, labels=record.labels, ctime=stamp,
+            mtime=stamp, user=default_user(), label=record.label, description=record.description,
+            attributes=copy.deepcopy(record.attributes), extras=copy.deepcopy(record.extras),
+            repository=dict(record.repository), computer=record.computer,
+        )
+        clone._pending_links = []
+        return clone
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and other.uuid == self.uuid
 
     def __hash__(self) -> int:
         return hash(self.uuid)
 
+    def _repr_value(self) -> str:
+        """What follows the pk in ``str()``/``repr()`` (AiiDA style): a process's type, a value..."""
+        process_type = self._record.attributes.get("process_type") if "ProcessNode" in self.class_tree() else None
+        return f" ({process_type})" if process_type else ""
+
+    def __str__(self) -> str:
+        state = f"pk: {self.pk}" if self.is_stored else "unstored"
+        return f"uuid: {self.uuid} ({state}){self._repr_value()}"
+
     def __repr__(self) -> str:
-        state = f"pk {self.pk}" if self.is_stored else "unstored"
-        return f"<{type(self).__name__}: uuid {self.uuid} ({state})>"
+        return f"<{type(self).__name__}: {self}>"

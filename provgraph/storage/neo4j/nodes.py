@@ -12,6 +12,7 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from provgraph.common.links import Direction, LinkRecord, LinkTriple, LinkType, TraversalRule
@@ -147,11 +148,26 @@ class Neo4jNodes(NodeCollection):
             raise MultipleObjectsError(f"more than one node has a {what}; give more characters")
         return from_node(found[0])
 
+    def get_if_changed(self, pk: int, mtime: datetime) -> NodeRecord | None:
+        # compare instants (seconds + nanoseconds): a datetime read back carries the zone 'UTC' where the
+        # stored one may carry the offset +00:00, and Cypher's '=' on datetimes tells those apart
+        same = "n.mtime.epochSeconds = $seconds AND n.mtime.nanosecond = $nanos"
+        query = f"MATCH (n:Node {{pk: $pk}}) RETURN {same} AS same, CASE WHEN {same} THEN null ELSE n END AS n LIMIT 1"
+        utc = mtime.astimezone(timezone.utc)
+        seconds = int((utc.replace(microsecond=0) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+        with translate_errors(self._uri), self._session(read=True) as session:
+            found = session.run(query, pk=int(pk), seconds=seconds, nanos=utc.microsecond * 1000).single()
+        if found is None:
+            raise NotExistent(f"no node with pk {pk}")
+        return None if found["same"] else from_node(found["n"])
+
     def update(self, pk: int, **fields: Any) -> None:
         allowed = {"extras", "label", "description", "attributes", "mtime", "hash", "repository"}
         unknown = set(fields) - allowed
         if unknown:
             raise ValidationError(f"cannot update node fields {sorted(unknown)}")
+        if fields and "mtime" not in fields:  # every change moves mtime (the ORM's version check)
+            fields["mtime"] = datetime.now(timezone.utc)
         with translate_errors(self._uri), self._session() as session:
             session.execute_write(_update_node, int(pk), fields)
 

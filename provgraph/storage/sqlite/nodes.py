@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
@@ -101,6 +102,8 @@ def update_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValidationError(f"cannot update node fields {sorted(unknown)}")
     values: dict[str, Any] = {}
+    if fields and "mtime" not in fields:  # every change moves mtime (the ORM's version check)
+        values["mtime"] = db.to_text(datetime.now(timezone.utc))
     for name, value in fields.items():
         if name in ("attributes", "extras", "repository"):
             if not isinstance(value, dict):
@@ -158,6 +161,17 @@ class SqliteNodes(NodeCollection):
         if len(found) > 1:
             raise MultipleObjectsError(f"more than one node has a {what}; give more characters")
         return node_record(found[0])
+
+    def get_if_changed(self, pk: int, mtime: datetime) -> NodeRecord | None:
+        known = db.to_text(mtime, "a node's mtime")
+        table = schema.nodes
+        with db.read(self._engine) as connection:
+            stored = connection.execute(select(table.c.mtime).where(table.c.pk == _as_pk(pk))).first()
+            if stored is None:
+                raise NotExistent(f"no node with pk {pk}")
+            if stored.mtime == known:
+                return None
+            return node_record(connection.execute(select(table).where(table.c.pk == _as_pk(pk))).one())
 
     def update(self, pk: int, **fields: Any) -> None:
         values = update_fields(fields)

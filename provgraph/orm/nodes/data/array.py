@@ -9,7 +9,7 @@ from typing import Any
 from provgraph.exceptions import NotExistent, ValidationError
 from provgraph.orm.nodes.data.data import Data
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
 
 class ArrayData(Data):

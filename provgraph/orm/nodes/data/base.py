@@ -42,9 +42,5 @@ class BaseType(Data):
     def __hash__(self) -> int:
         return hash(self.uuid)
 
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __repr__(self) -> str:
-        state = f"pk {self.pk}" if self.is_stored else "unstored"
-        return f"<{type(self).__name__}: {self.value!r} ({state})>"
+    def _repr_value(self) -> str:
+        return f" value: {self.value}"

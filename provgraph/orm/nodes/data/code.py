@@ -42,6 +42,21 @@ class AbstractCode(Data):
         """``label@computer`` for installed codes, ``label`` otherwise."""
         return self.label
 
+    def get_builder(self) -> Any:
+        """A builder of the code's default CalcJob with ``code`` already set (AiiDA's ``Code.get_builder``).
+
+        :raises ValidationError: when the code names no default calculation plugin
+        :raises NotExistent: when that plugin is not installed
+        """
+        from provgraph.plugins import load_plugin
+
+        plugin = self.default_calc_job_plugin
+        if not plugin:
+            raise ValidationError(f"{self!r} has no default_calc_job_plugin: use the CalcJob's own get_builder()")
+        builder = load_plugin("calculations", plugin).get_builder()
+        builder.code = self
+        return builder
+
 
 class InstalledCode(AbstractCode):
     """An executable already installed at ``filepath_executable`` on ``computer``."""

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from provgraph.common.links import LinkType
 from provgraph.common.states import ALLOWED_TRANSITIONS, ProcessState
 from provgraph.exceptions import ModificationNotAllowed, ValidationError
+from provgraph.orm.nodes.links import NodeLinksManager
 from provgraph.orm.nodes.node import Node
 
 
@@ -275,15 +276,14 @@ class CalculationNode(ProcessNode):
     _node_type = "process.calculation"
 
     @property
-    def inputs(self) -> dict[str, Node]:
-        """Input nodes by link label."""
-        links = self.base.links.get_incoming(link_type=LinkType.INPUT_CALC)
-        return {t.link_label: t.node for t in links}
+    def inputs(self) -> NodeLinksManager:
+        """Input nodes by link label (``node.inputs.x``, ``node.inputs['x']``)."""
+        return NodeLinksManager(self, [LinkType.INPUT_CALC], incoming=True)
 
     @property
-    def outputs(self) -> dict[str, Node]:
-        """Created nodes by link label."""
-        return {t.link_label: t.node for t in self.base.links.get_outgoing(link_type=LinkType.CREATE)}
+    def outputs(self) -> NodeLinksManager:
+        """Created nodes by link label (``node.outputs.result``, ``node.outputs.nested.sub``)."""
+        return NodeLinksManager(self, [LinkType.CREATE], incoming=False)
 
 
 class CalcFunctionNode(FunctionCalculationMixin, CalculationNode):
@@ -308,14 +308,14 @@ class WorkflowNode(ProcessNode):
     _node_type = "process.workflow"
 
     @property
-    def inputs(self) -> dict[str, Node]:
-        """Input nodes by link label."""
-        return {t.link_label: t.node for t in self.base.links.get_incoming(link_type=LinkType.INPUT_WORK)}
+    def inputs(self) -> NodeLinksManager:
+        """Input nodes by link label (``node.inputs.x``, ``node.inputs['x']``)."""
+        return NodeLinksManager(self, [LinkType.INPUT_WORK], incoming=True)
 
     @property
-    def outputs(self) -> dict[str, Node]:
-        """Returned nodes by link label."""
-        return {t.link_label: t.node for t in self.base.links.get_outgoing(link_type=LinkType.RETURN)}
+    def outputs(self) -> NodeLinksManager:
+        """Returned nodes by link label (``node.outputs.result``, ``node.outputs.nested.sub``)."""
+        return NodeLinksManager(self, [LinkType.RETURN], incoming=False)
 
 
 class WorkFunctionNode(FunctionCalculationMixin, WorkflowNode):
