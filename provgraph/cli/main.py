@@ -23,8 +23,10 @@ SUBCOMMANDS = {
     "process": "provgraph.cli.cmd_process:process",
     "profile": "provgraph.cli.cmd_profile:profile",
     "query": "provgraph.cli.cmd_query:query",
+    "restapi": "provgraph.cli.cmd_restapi:restapi",
     "status": "provgraph.cli.cmd_status:status",
     "storage": "provgraph.cli.cmd_storage:storage",
+    "web": "provgraph.cli.cmd_restapi:web",
     "worker": "provgraph.cli.cmd_worker:worker",
 }
 
