@@ -1,0 +1,35 @@
+"""Fixtures of the web tests: a world per backend and a client on the app serving it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from web_support import world as build_world  # noqa: E402
+
+
+@pytest.fixture
+def world(backend_profile, tmp_path_factory):
+    """One MainJobWorkChain run and marked nodes, on the backend of this test run."""
+    from provgraph.engine.launch import set_submitter
+
+    previous = set_submitter(None)
+    try:
+        yield build_world(backend_profile, tmp_path_factory.mktemp("web-work"))
+    finally:
+        set_submitter(previous)
+
+
+@pytest.fixture
+def client(world):
+    """A read-only API client on the world's profile."""
+    from fastapi.testclient import TestClient
+
+    from provgraph.web.app import create_app
+
+    with TestClient(create_app(world.profile)) as test_client:
+        yield test_client
