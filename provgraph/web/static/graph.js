@@ -65,6 +65,7 @@
       }
       this.expanded.add(pk);
       this.layout(300);
+      this.fit();
       this.render();
       this.svg.setAttribute("data-node-count", String(this.nodes.size));
       this.svg.setAttribute("data-link-count", String(this.links.size));
@@ -82,7 +83,7 @@
             let dx = a.x - b.x, dy = a.y - b.y, d2 = dx * dx + dy * dy;
             if (d2 < 1) { dx = Math.random() - 0.5; dy = Math.random() - 0.5; d2 = 1; }
             if (d2 > 250000) continue;
-            const f = 2600 / d2;
+            const f = 1400 / d2;
             a.vx += dx * f; a.vy += dy * f; b.vx -= dx * f; b.vy -= dy * f;
           }
           a.vx -= a.x * 0.004; a.vy -= a.y * 0.004;
@@ -91,7 +92,7 @@
           const s = this.nodes.get(l.source), t = this.nodes.get(l.target);
           if (!s || !t) continue;
           const dx = t.x - s.x, dy = t.y - s.y, d = Math.sqrt(dx * dx + dy * dy) || 1;
-          const f = (d - 110) * 0.04 / d;
+          const f = (d - 90) * 0.05 / d;
           s.vx += dx * f; s.vy += dy * f; t.vx -= dx * f; t.vy -= dy * f;
           s.vx -= 0.6; t.vx += 0.6;  /* provenance flows left to right */
         }
@@ -144,6 +145,16 @@
         this.nodeLayer.appendChild(g);
       }
       this._applyView();
+    }
+    fit() {
+      const nodes = [...this.nodes.values()];
+      if (!nodes.length) return;
+      const xs = nodes.map((n) => n.x), ys = nodes.map((n) => n.y);
+      const minX = Math.min(...xs) - 60, maxX = Math.max(...xs) + 60;
+      const minY = Math.min(...ys) - 40, maxY = Math.max(...ys) + 40;
+      const r = this.svg.getBoundingClientRect();
+      const k = Math.min(1.3, (r.width || 600) / (maxX - minX), (r.height || 500) / (maxY - minY));
+      this.view = { k: k, x: -((minX + maxX) / 2) * k, y: -((minY + maxY) / 2) * k };
     }
     _applyView() {
       const r = this.svg.getBoundingClientRect();
