@@ -43,9 +43,10 @@ def test_search_node_graph_expansion_and_process_page(browser, explorer, world):
     box = browser.find_element(By.ID, "search-input")
     box.send_keys(str(world.result))
     browser.find_element(By.ID, "search-button").click()
-    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#search-results a.node-link[data-pk='{world.result}']"))
+    hit = f"#search-results a.node-link[data-pk='{world.result}']"
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, hit))
     wait_ready(browser)
-    browser.find_element(By.CSS_SELECTOR, f"#search-results a.node-link[data-pk='{world.result}']").click()
+    browser.find_element(By.CSS_SELECTOR, hit).click()
 
     wait_for(browser, lambda d: d.find_elements(By.ID, "node-title"))
     wait_ready(browser)
@@ -102,7 +103,8 @@ def test_group_and_computer_pages(browser, explorer, world):
     assert members == {str(pk) for pk in world.ints[:3]}
     open_page(browser, f"{explorer}/#/computer/{world.computer}")
     assert world.computer_label in browser.find_element(By.ID, "computer-title").text
-    on_it = {el.get_attribute("data-pk") for el in browser.find_elements(By.CSS_SELECTOR, "#computer-nodes a.node-link")}
+    links = browser.find_elements(By.CSS_SELECTOR, "#computer-nodes a.node-link")
+    on_it = {el.get_attribute("data-pk") for el in links}
     assert {str(world.code), str(world.job)} <= on_it
 
 
