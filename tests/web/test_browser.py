@@ -115,3 +115,21 @@ def test_unknown_node_shows_the_api_error(browser, explorer, world):
 
     open_page(browser, f"{explorer}/#/node/999999999")
     assert "NotExistent" in browser.find_element(By.ID, "error").text
+
+
+def test_process_page_refreshes_live_until_the_process_ends(browser, explorer, world):
+    from selenium.webdriver.common.by import By
+
+    from provgraph.engine import control
+    from provgraph.engine.examples import AddMultiplyWorkChain
+    from provgraph.engine.launch import create_stored
+    from provgraph.orm import Int
+    from provgraph.web.browser import open_page, wait_for
+
+    pk = create_stored(AddMultiplyWorkChain, {"x": Int(1), "y": Int(2), "z": Int(3)}).pk
+    open_page(browser, f"{explorer}/#/process/{pk}")
+    assert "created" in browser.find_element(By.ID, "process-state").text
+    assert browser.find_elements(By.ID, "live-indicator")
+    control.kill(pk, "killed by the browser test")
+    wait_for(browser, lambda d: "killed" in d.find_element(By.ID, "process-state").text)
+    assert not browser.find_elements(By.ID, "live-indicator")
