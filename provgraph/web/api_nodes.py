@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
@@ -208,9 +209,11 @@ def _stream(request: Request, identifier: str, path: str) -> StreamingResponse:
             while chunk := handle.read(1 << 16):
                 yield chunk
 
-    name = path.rsplit("/", 1)[-1].replace('"', "")
+    name = path.rsplit("/", 1)[-1]
+    plain = "".join(ch for ch in name if ch.isascii() and ch.isprintable() and ch not in '"\\') or "file"
+    disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
     return StreamingResponse(chunks(), media_type="application/octet-stream",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             headers={"Content-Disposition": disposition})
 
 
 @router.get("/nodes/{identifier}/archive")

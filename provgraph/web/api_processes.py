@@ -50,7 +50,7 @@ def get_process(identifier: str) -> dict[str, Any]:
     caller = node.caller
     data["caller"] = node_summary(caller) if caller is not None else None
     data["call_tree"] = call_tree(node.pk)
-    data["report"] = report(node.pk)
+    data["report"] = report(node.pk, data["call_tree"])
     return data
 
 
@@ -90,12 +90,11 @@ def call_tree(pk: int) -> dict[str, Any]:
     return entries[pk]
 
 
-def report(pk: int) -> list[dict[str, Any]]:
-    """The log records of process ``pk`` and of every process below it in its call tree."""
+def report(pk: int, tree: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The log records of process ``pk`` and of every process below it in its call tree (``tree`` if known)."""
     from provgraph.orm import Node, QueryBuilder
 
-    tree = call_tree(pk)
-    pks, stack = [], [tree]
+    pks, stack = [], [tree or call_tree(pk)]
     while stack:
         entry = stack.pop()
         pks.append(entry["pk"])
@@ -115,8 +114,12 @@ def json_inputs(value: Any, path: str = "") -> Any:
     from provgraph.orm import Bool, Dict, Float, Int, List, Str, load_node
 
     if isinstance(value, dict):
+        if set(value) == {"pk"} and isinstance(value["pk"], int) and not isinstance(value["pk"], bool):
+            return load_node(pk=value["pk"])
+        if set(value) == {"uuid"} and isinstance(value["uuid"], str) and value["uuid"]:
+            return load_node(uuid=value["uuid"])
         if set(value) in ({"pk"}, {"uuid"}):
-            return load_node(**value)
+            raise ApiError(400, f"input {path}: a node is given as {{\"pk\": <int>}} or {{\"uuid\": <text>}}")
         if set(value) == {"@type", "value"}:
             kinds = {"Dict": Dict, "List": List, "Int": Int, "Float": Float, "Str": Str, "Bool": Bool}
             if value["@type"] not in kinds:

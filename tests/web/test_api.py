@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+from web_support import WEIRD_NAME
 
 API = "/api/v1"
 
@@ -51,7 +52,7 @@ def test_one_node_by_pk_uuid_and_uuid_prefix(client, world):
     assert client.get(f"{API}/nodes/{by_pk['uuid']}").json()["pk"] == world.result
     assert client.get(f"{API}/nodes/{by_pk['uuid'][:13]}").json()["pk"] == world.result
     folder = client.get(f"{API}/nodes/{world.folder}").json()
-    assert folder["files"] == ["blob.bin", "sub/hello.txt"]
+    assert folder["files"] == ["blob.bin", "sub/hello.txt", WEIRD_NAME]
     assert client.get(f"{API}/nodes/{world.ints[4]}").json()["extras"] == {"rank": 4}
 
 
@@ -93,6 +94,9 @@ def test_files_stream_and_paths_escaping_the_repository_are_refused(client, worl
         assert "invalid repository path" in message
     assert _error(client.get(f"{API}/nodes/{world.folder}/files/sub%2F..%2F..%2Fetc%2Fpasswd"), 400)
     assert "no file" in _error(client.get(f"{API}/nodes/{world.folder}/files/missing.txt"), 404)
+    odd = client.get(f"{API}/nodes/{world.folder}/download", params={"path": WEIRD_NAME})
+    assert odd.content == b"odd" and "x-injected" not in odd.headers
+    assert "filename*=UTF-8''na%C3%AFve%20%22quoted%22%0D%0AX-Injected%3A%201.txt" in odd.headers["content-disposition"]
 
 
 def test_process_state_exit_status_call_tree_and_report(client, world):

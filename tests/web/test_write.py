@@ -69,6 +69,9 @@ def test_submit_a_registered_process_with_json_inputs(writer, world):
     bad_inputs = client.post(f"{API}/processes", headers=auth, json={"process": "core.arithmetic.add_multiply",
                                                                       "inputs": {"x": None}})
     assert bad_inputs.status_code == 400
+    bad_pk = client.post(f"{API}/processes", headers=auth, json={"process": "core.arithmetic.add_multiply",
+                                                                  "inputs": {"x": 1, "y": {"pk": "1; DROP"}, "z": 3}})
+    assert bad_pk.status_code == 400 and '{"pk": <int>}' in bad_pk.json()["error"]["message"]
 
 
 def test_pause_play_and_kill_a_process(writer, world):

@@ -29,6 +29,8 @@ class World:
 
 
 _WORLDS: dict[str, World] = {}
+#: a file name a Content-Disposition header must survive
+WEIRD_NAME = 'weird/na\u00efve "quoted"\r\nX-Injected: 1.txt'
 
 
 def world(profile: Profile, workdir: Path) -> World:
@@ -61,6 +63,7 @@ def _build(profile: Profile, workdir: Path) -> World:
     folder = FolderData(label=marker)
     folder.base.repository.put_object_from_bytes(b"hello from the web tests\n", "sub/hello.txt")
     folder.base.repository.put_object_from_bytes(bytes(range(256)) * 1000, "blob.bin")
+    folder.base.repository.put_object_from_bytes(b"odd", WEIRD_NAME)
     folder.store()
     group = Group(f"{marker}-group", description="web test group").store()
     from provgraph.orm import load_node
