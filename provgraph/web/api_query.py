@@ -20,4 +20,5 @@ def run_querybuilder(spec: Annotated[Any, Body(examples=[EXAMPLE])]) -> dict[str
     """Rows as ``{tag: {projection: value}}`` and the total count (limit capped to the maximum page)."""
     qb = querybuilder_from_dict(spec, MAX_LIMIT)
     total = qb.count()
-    return {"total": total, "limit": qb._limit, "offset": qb._offset or 0, "rows": jsonable(qb.dict())}
+    limit = MAX_LIMIT if spec.get("limit") is None else spec["limit"]
+    return {"total": total, "limit": limit, "offset": spec.get("offset") or 0, "rows": jsonable(qb.dict())}
