@@ -85,17 +85,23 @@ def list_nodes(type: str | None = Query(None, description="class name (Int) or n
 
 @router.get("/search")
 def search(q: str = Query(..., min_length=1, max_length=200), limit: int = 20, offset: int = 0) -> dict[str, Any]:
-    """Nodes whose pk is ``q``, whose uuid starts with it, or whose label or type contains it."""
+    """Nodes by pk (``q`` all digits), uuid prefix (hex), or label, type or process label containing ``q``.
+
+    A number is looked up as a pk (and a uuid prefix), never scanned for in labels: that stays
+    an index lookup on any graph size.
+    """
     from provgraph.orm import Node, QueryBuilder
 
     text = q.strip()
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    options: list[dict[str, Any]] = [{"label": {"ilike": pattern}}, {"node_type": {"ilike": pattern}},
-                                     {"attributes.process_label": {"ilike": pattern}}]
+    options: list[dict[str, Any]] = []
     if text.isdigit() and len(text) < 19:
-        options.insert(0, {"pk": int(text)})
+        options.append({"pk": int(text)})
     if len(text) >= 4 and all(ch in "0123456789abcdefABCDEF-" for ch in text):
-        options.insert(0, {"uuid": {"like": text.lower() + "%"}})
+        options.append({"uuid": {"like": text.lower() + "%"}})
+    if not text.isdigit():
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        options += [{"label": {"ilike": pattern}}, {"node_type": {"ilike": pattern}},
+                    {"attributes.process_label": {"ilike": pattern}}]
     qb = QueryBuilder().append(Node, tag="n", filters={"or": options}, project=list(SUMMARY_FIELDS))
     qb.order_by({"n": [{"pk": "desc"}]})
     return page(qb, limit, offset, summary_row)
