@@ -141,7 +141,7 @@ def show_results(pk: int) -> None:
 
 
 def explorer_screenshots(pk: int) -> None:
-    """Screenshots of the explorer's pages (search, node with its graph, process, computer) beside the SVG."""
+    """Screenshots of the explorer's pages (search, node and graph, process, computer, statistics) by the SVG."""
     from provgraph.orm import load_node
     from provgraph.profiles import load_profile
     from provgraph.web.browser import save_tour

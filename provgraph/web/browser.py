@@ -8,6 +8,7 @@ downloaded at run time: a missing browser is an error that says what to install.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -20,8 +21,8 @@ from typing import Any
 from provgraph.exceptions import ConfigurationError
 from provgraph.profiles import Profile
 
-#: seconds a page may take to render before a wait gives up
-PAGE_TIMEOUT = 30.0
+#: seconds a page may take to render before a wait gives up (generous: a shared, loaded database is slow)
+PAGE_TIMEOUT = float(os.environ.get("PROVGRAPH_WEB_PAGE_TIMEOUT", 180))
 
 
 def free_port() -> int:
@@ -100,7 +101,7 @@ def wait_for(driver: Any, condition: Any, timeout: float = PAGE_TIMEOUT) -> Any:
 
 
 def save_tour(profile: Profile, data_pk: int, process_pk: int, outdir: Path, computer: str | None = None) -> list[Path]:
-    """Screenshots of the explorer's pages for a data node and a process: search, node (graph), process, computer."""
+    """Screenshots of the explorer for a data node and a process: search, node, process, computer, statistics."""
     outdir.mkdir(parents=True, exist_ok=True)
     saved = []
     with serve(profile) as base:
@@ -110,6 +111,7 @@ def save_tour(profile: Profile, data_pk: int, process_pk: int, outdir: Path, com
                      ("process", f"{base}/#/process/{process_pk}")]
             if computer:
                 pages.append(("computer", f"{base}/#/computer/{computer}"))
+            pages.append(("statistics", f"{base}/#/statistics"))
             for name, url in pages:
                 open_page(driver, url)
                 if name == "node":

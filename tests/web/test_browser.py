@@ -108,11 +108,13 @@ def test_group_and_computer_pages(browser, explorer, world):
     assert {str(world.code), str(world.job)} <= on_it
 
 
-def test_unknown_node_shows_the_api_error(browser, explorer, world):
+def test_statistics_page_and_an_unknown_node(browser, explorer, world):
     from selenium.webdriver.common.by import By
 
     from provgraph.web.browser import open_page
 
+    open_page(browser, f"{explorer}/#/statistics")
+    assert "data.core.folder" in browser.find_element(By.ID, "statistics").text
     open_page(browser, f"{explorer}/#/node/999999999")
     assert "NotExistent" in browser.find_element(By.ID, "error").text
 

@@ -71,18 +71,23 @@
     view.innerHTML = `<h2>Search nodes</h2>
       <form id="search-form"><input id="search-input" placeholder="pk, uuid prefix, label or type (e.g. Int, add)"
         value="${esc(query)}"><button id="search-button" type="submit">Search</button></form>
-      <div id="search-results"></div><h3>Statistics</h3><div id="statistics" class="card muted">loading…</div>`;
+      <div id="search-results"><p class="muted">Search by pk, uuid prefix, label, type or process name;
+        <a href="#/latest">latest nodes</a> · <a href="#/statistics">statistics</a></p></div>`;
     document.getElementById("search-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       location.hash = "#/search/" + encodeURIComponent(document.getElementById("search-input").value.trim());
     });
     const results = document.getElementById("search-results");
-    if (query) {
-      await pagedList(results, `/search?q=${encodeURIComponent(query)}`, nodeRows);
-    } else {
-      results.innerHTML = `<h3>Latest nodes</h3><div id="latest"></div>`;
-      await pagedList(document.getElementById("latest"), "/nodes?order=-pk", nodeRows);
-    }
+    if (query) await pagedList(results, `/search?q=${encodeURIComponent(query)}`, nodeRows);
+  }
+
+  async function latestPage() {
+    view.innerHTML = `<h2>Latest nodes</h2><div id="latest"></div>`;
+    await pagedList(document.getElementById("latest"), "/nodes?order=-pk", nodeRows);
+  }
+
+  async function statisticsPage() {
+    view.innerHTML = `<h2>Statistics</h2><div id="statistics" class="muted">counting…</div>`;
     const stats = await api("/statistics");
     const types = Object.entries(stats.types).map(([t, c]) => `<tr><td>${esc(t)}</td><td>${c}</td></tr>`).join("");
     const months = Object.entries(stats.months).map(([m, c]) => `<tr><td>${esc(m)}</td><td>${c}</td></tr>`).join("");
@@ -235,6 +240,8 @@
     [/^#\/node\/([\w-]+)$/, (m) => nodePage(m[1])],
     [/^#\/process\/([\w-]+)$/, (m) => processPage(m[1])],
     [/^#\/processes$/, () => processesPage()],
+    [/^#\/latest$/, () => latestPage()],
+    [/^#\/statistics$/, () => statisticsPage()],
     [/^#\/groups$/, () => groupsPage()],
     [/^#\/group\/([\w%.-]+)$/, (m) => groupPage(m[1])],
     [/^#\/computers$/, () => computersPage()],
