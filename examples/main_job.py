@@ -9,8 +9,9 @@ repository is a local folder and whose broker is a sqlite queue file, all under 
 3. submit :class:`~provgraph.engine.examples_demo.MainJobWorkChain`: a calcfunction, a child
    WorkChain and a CalcJob running a real shell on its input file, then a calcfunction again;
 4. wait with a progress display until the whole process tree has ended;
-5. ``provgraph process show``, a QueryBuilder query, ``provgraph node graph`` to an SVG picture;
-6. ``provgraph worker stop``.
+5. ``provgraph process show``, a QueryBuilder query, ``provgraph node graph`` to an SVG picture,
+   and screenshots of the explorer's pages (headless Chromium) beside it;
+6. ``provgraph worker stop``, and the command that serves the explorer (started only when asked).
 """
 
 from __future__ import annotations
@@ -139,6 +140,17 @@ def show_results(pk: int) -> None:
     print(f"\nthe provenance graph is drawn in {picture.relative_to(ROOT)}")
 
 
+def explorer_screenshots(pk: int) -> None:
+    """Screenshots of the explorer's pages (search, node and graph, process, computer, statistics) by the SVG."""
+    from provgraph.orm import load_node
+    from provgraph.profiles import load_profile
+    from provgraph.web.browser import save_tour
+
+    result = load_node(pk).outputs["result"]
+    for path in save_tour(load_profile(), result.pk, pk, DEMO, computer="localhost"):
+        print(f"explorer screenshot: {path.relative_to(ROOT)}", flush=True)
+
+
 def main() -> int:
     """Run the main job end to end."""
     fresh_home()
@@ -148,9 +160,11 @@ def main() -> int:
         pk = submit_main_job()
         wait_for(pk)
         show_results(pk)
+        explorer_screenshots(pk)
     finally:
         provgraph("worker", "stop")
     print("\nmain job: ok")
+    print(f"explore it in a browser: PROVGRAPH_HOME={HOME} {PROVGRAPH} web   ->  http://127.0.0.1:5000/#/process/{pk}")
     return 0
 
 

@@ -25,7 +25,7 @@ from _common import ServiceError, Status, apt_install  # noqa: E402
 
 SERVICES = ("neo4j", "rabbitmq", "minio", "ssh", "slurm")
 #: Debian packages of the programs provgraph runs itself (not services): ``dot`` for ``node graph``
-TOOL_PACKAGES = ("graphviz",)
+TOOL_PACKAGES = ("graphviz", "chromium", "chromium-driver")
 
 
 def module(name: str):

@@ -27,11 +27,13 @@ SUBCOMMANDS = {
     "process": "provgraph.cli.cmd_process:process",
     "profile": "provgraph.cli.cmd_profile:profile",
     "query": "provgraph.cli.cmd_query:query",
+    "restapi": "provgraph.cli.cmd_restapi:restapi",
     "run": "provgraph.cli.cmd_run:run",
     "shell": "provgraph.cli.cmd_shell:shell",
     "status": "provgraph.cli.cmd_status:status",
     "storage": "provgraph.cli.cmd_storage:storage",
     "user": "provgraph.cli.cmd_user:user",
+    "web": "provgraph.cli.cmd_restapi:web",
     "worker": "provgraph.cli.cmd_worker:worker",
 }
 
