@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 
 from provgraph.exceptions import StorageError, StoringError, UnreachableStorage, ValidationError
+from provgraph.storage.base import TransactionScope
 
 #: seconds a writer waits for the write lock before giving up
 DEFAULT_BUSY_TIMEOUT = 60.0
@@ -127,16 +128,59 @@ def _dispose_after_fork(engine: Engine) -> None:
         os.register_at_fork(after_in_child=_after_fork)
 
 
+class SqliteTransactions(TransactionScope):
+    """The transaction ``provgraph.transaction()`` opened on one engine, per thread.
+
+    While it is open, :func:`read` and :func:`write` on that engine in the same thread run on
+    its connection (one ``BEGIN IMMEDIATE``), so everything commits together at its end.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    @contextmanager
+    def _open(self) -> Iterator[Connection]:
+        with translated(self._engine.url.database or ""), self._engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+
+
+_SCOPES: weakref.WeakKeyDictionary[Engine, SqliteTransactions] = weakref.WeakKeyDictionary()
+
+
+def transactions(engine: Engine) -> SqliteTransactions:
+    """Return the transaction scope of ``engine`` (one per engine)."""
+    scope = _SCOPES.get(engine)
+    if scope is None:
+        scope = _SCOPES.setdefault(engine, SqliteTransactions(engine))
+    return scope
+
+
 @contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
-    """A read transaction: one consistent snapshot of the database."""
+    """A read transaction: one consistent snapshot of the database (the open transaction's, if any)."""
+    scope = _SCOPES.get(engine)
+    if scope is not None and scope.current is not None:
+        with translated(engine.url.database or ""), scope.joined(write=False) as connection:
+            yield connection
+        return
     with translated(engine.url.database or ""), engine.connect() as connection, connection.begin():
         yield connection
 
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """A write transaction (``BEGIN IMMEDIATE``), committed when the block ends, rolled back on error."""
+    """A write transaction (``BEGIN IMMEDIATE``), committed when the block ends, rolled back on error.
+
+    Inside ``provgraph.transaction()`` the block joins the open transaction instead (committed with it).
+    """
+    scope = _SCOPES.get(engine)
+    if scope is not None and scope.current is not None:
+        with translated(engine.url.database or ""), scope.joined() as connection:
+            yield connection
+        return
     with translated(engine.url.database or ""), engine.connect() as connection:
         connection = connection.execution_options(**{_WRITE_OPTION: True})
         with connection.begin():

@@ -138,6 +138,7 @@ class SqliteNodes(NodeCollection):
             pks = store_in(connection, nodes, rows, links)
         for node, pk in zip(nodes, pks, strict=True):
             node.pk = pk
+        db.transactions(self._engine).on_rollback(lambda: _unstore(nodes))
         return pks
 
     def get(self, *, pk: int | None = None, uuid: str | None = None) -> NodeRecord:
@@ -232,6 +233,12 @@ class SqliteNodes(NodeCollection):
         with db.read(self._engine) as connection:
             rows = connection.execute(query, {"pks": [_as_pk(pk) for pk in pks]}).all()
         return {pk: labels_of(labels) for pk, labels in rows}
+
+
+def _unstore(nodes: Sequence[NodeRecord]) -> None:
+    """Take back the pks of nodes whose storing transaction rolled back."""
+    for node in nodes:
+        node.pk = None
 
 
 def _tree_keys(tree: str) -> Iterator[str]:
