@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 
 from provgraph.exceptions import StorageError, StoringError, UnreachableStorage, ValidationError
@@ -214,10 +214,10 @@ def allocate_pks(connection: Connection, table: str, count: int) -> list[int]:
     """
     if table not in _AUTOINCREMENT_TABLES:  # the name is part of the SQL text: only known tables
         raise ValueError(f"{table!r} is not an AUTOINCREMENT table")
-    start = connection.execute(text(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = :table), 0),"
-        f" coalesce((SELECT max(pk) FROM {table}), 0)) + 1"
-    ), {"table": table}).scalar()
+    start = connection.exec_driver_sql(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),"
+        f" coalesce((SELECT max(pk) FROM {table}), 0)) + 1", (table,)
+    ).scalar()
     return list(range(start, start + count))
 
 

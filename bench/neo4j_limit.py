@@ -1,0 +1,85 @@
+"""Neo4j's own limit on this machine: the bare driver's UNWIND and auto-commit rates, same node shape.
+
+Writes Dict-shaped nodes (labels ``Node:Data:Dict``, the fixed fields plus 5 flattened
+attributes, exactly the properties provgraph writes, under the same uniqueness constraints)
+with the official driver and nothing else: prepared property maps, one ``UNWIND`` statement
+per batch of 10,000 in one transaction per 30,000 nodes, and one auto-committed ``CREATE``
+per node. Sizes: BENCH_LIMIT_UNWIND (default 30,000) and BENCH_LIMIT_AUTOCOMMIT (default 2,000).
+Prints nodes/s of each and one ``RESULT {...}`` line; ``bench/aiida_side_by_side.py`` divides
+provgraph's Neo4j figures by these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from _backend import use_backend
+
+UNWIND_NODES = int(os.environ.get("BENCH_LIMIT_UNWIND", 30_000))
+AUTOCOMMIT_NODES = int(os.environ.get("BENCH_LIMIT_AUTOCOMMIT", 2_000))
+BATCH = 10_000
+TX_NODES = 30_000
+CREATE = "UNWIND $rows AS row CREATE (n:Node:Data:Dict) SET n = row"
+
+
+def rows(backend, count: int) -> list[dict]:
+    """``count`` property maps of Dicts of 5 keys, exactly as provgraph writes them, with fresh pks."""
+    from provgraph.orm import Dict
+    from provgraph.storage.neo4j.nodes import to_properties
+
+    prepared = []
+    for i, pk in enumerate(backend.nodes._pks.take(count)):
+        record = Dict({"a": i, "b": float(i), "c": f"s{i}", "d": [i, 1], "e": {"f": True}})._record
+        record.pk = pk
+        prepared.append(to_properties(record))
+    return prepared
+
+
+def unwind_rate(backend) -> float:
+    """Nodes/s of batched UNWIND writes (property maps prepared beforehand, not timed)."""
+    prepared = rows(backend, UNWIND_NODES)
+    began = time.perf_counter()
+    with backend.driver.session(database=backend.database) as session:
+        for start in range(0, len(prepared), TX_NODES):
+            chunk = prepared[start:start + TX_NODES]
+
+            def write(tx, chunk=chunk):
+                for offset in range(0, len(chunk), BATCH):
+                    tx.run(CREATE, rows=chunk[offset:offset + BATCH]).consume()
+
+            session.execute_write(write)
+    return len(prepared) / (time.perf_counter() - began)
+
+
+def autocommit_rate(backend) -> float:
+    """Nodes/s of one auto-committed CREATE per node, on one session (the server's commit rate)."""
+    prepared = rows(backend, AUTOCOMMIT_NODES)
+    began = time.perf_counter()
+    with backend.driver.session(database=backend.database) as session:
+        for row in prepared:
+            session.run(CREATE, rows=[row]).consume()
+    return len(prepared) / (time.perf_counter() - began)
+
+
+def measure() -> dict:
+    """Both rates on the services profile's Neo4j."""
+    use_backend("neo4j")
+    from provgraph.orm.backend import get_backend
+
+    backend = get_backend()
+    backend.driver.execute_query("RETURN 1", database_=backend.database)  # warm the connection pool
+    return {"unwind_nodes_per_s": round(unwind_rate(backend)), "autocommit_nodes_per_s": round(autocommit_rate(backend))}
+
+
+def main() -> None:
+    """Measure and print."""
+    figures = measure()
+    print(f"bare driver UNWIND       {figures['unwind_nodes_per_s']:10,} nodes/s ({UNWIND_NODES:,} nodes)")
+    print(f"bare driver auto-commit  {figures['autocommit_nodes_per_s']:10,} nodes/s ({AUTOCOMMIT_NODES:,} nodes)")
+    print("RESULT " + json.dumps({"bench": "neo4j_limit", **figures}))
+
+
+if __name__ == "__main__":
+    main()
