@@ -212,7 +212,11 @@ def _flatten_plain(prefix: str, data: dict[str, Any]) -> dict[str, Any] | None:
             elif kind is list and is_native(value):  # e.g. non-ASCII text: the full path decides
                 return None
             elif value is None or kind is list or kind is dict:
-                properties[_cached_key(prefix + ENCODED_SUFFIX, (*path, key))] = dumps(value)
+                try:
+                    text = dumps(value)
+                except ValidationError:  # the full path reports it with the value's whole path
+                    return None
+                properties[_cached_key(prefix + ENCODED_SUFFIX, (*path, key))] = text
             else:
                 return None
     return properties
@@ -287,11 +291,32 @@ def _read_leaves(prefix: str, properties: dict[str, Any]) -> Iterator[tuple[tupl
     """Yield ``(path, value)`` for every property of ``prefix``, decoding encoded leaves."""
     encoded_head = prefix + ENCODED_SUFFIX
     for key, value in properties.items():
-        head, separator, rest = key.partition(_SEPARATOR)
-        if not separator or head not in (prefix, encoded_head):
-            continue
-        path = tuple(unescape_segment(segment) for segment in rest.split(_SEPARATOR))
-        yield path, _decode(key, value) if head == encoded_head else _native(key, value)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = _parse_key(key)
+        head, path = parsed
+        if head == prefix:
+            yield path, _native(key, value)
+        elif head == encoded_head:
+            yield path, _decode(key, value)
+
+
+#: property key -> (head, unescaped path): the same keys recur on every node read
+_PARSED: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _parse_key(key: str) -> tuple[str, tuple[str, ...]]:
+    head, separator, rest = key.partition(_SEPARATOR)
+    if not separator:
+        parsed: tuple[str, tuple[str, ...]] = ("", ())
+    else:
+        segments = rest.split(_SEPARATOR)
+        path = tuple(unescape_segment(s) for s in segments) if "%" in rest else tuple(segments)
+        parsed = (head, path)
+    if len(_PARSED) > 100_000:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+    return parsed
 
 
 def _decode(key: str, text: Any) -> Any:
@@ -304,6 +329,9 @@ def _decode(key: str, text: Any) -> Any:
 
 
 def _native(key: str, value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is bool or kind is float:  # the usual leaves: nothing to check
+        return value
     if isinstance(value, tuple):  # some drivers give arrays back as tuples
         value = list(value)
     if not is_native(value):
