@@ -134,7 +134,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every workload's size (10: the issue's)")
     parser.add_argument("--aiida-python", type=Path, default=AIIDA_VENV / "bin" / "python",
                         help="interpreter with aiida-core installed (make bench-aiida makes bench/.aiida-venv)")
-    parser.add_argument("--sides", nargs="+", default=["aiida", "sqlite", "neo4j"], choices=["aiida", "sqlite", "neo4j"])
+    sides = ["aiida", "sqlite", "neo4j"]
+    parser.add_argument("--sides", nargs="+", default=sides, choices=sides)
     args = parser.parse_args()
     scale = str(args.scale)
     workloads = str(HERE / "_workloads.py")

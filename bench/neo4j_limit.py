@@ -70,7 +70,8 @@ def measure() -> dict:
 
     backend = get_backend()
     backend.driver.execute_query("RETURN 1", database_=backend.database)  # warm the connection pool
-    return {"unwind_nodes_per_s": round(unwind_rate(backend)), "autocommit_nodes_per_s": round(autocommit_rate(backend))}
+    unwind = unwind_rate(backend)
+    return {"unwind_nodes_per_s": round(unwind), "autocommit_nodes_per_s": round(autocommit_rate(backend))}
 
 
 def main() -> None:

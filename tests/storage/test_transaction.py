@@ -6,7 +6,7 @@ import pytest
 
 import provgraph
 from provgraph.common.links import LinkType
-from provgraph.exceptions import LinkRuleError, NotExistent, StorageError
+from provgraph.exceptions import LinkRuleError, NotExistent, StorageError, StoringError
 from provgraph.orm import CalcFunctionNode, Dict
 from provgraph.orm.backend import get_backend
 
@@ -94,3 +94,30 @@ def _link(source: int, target: int):
     from provgraph.common.links import LinkRecord
 
     return LinkRecord(source, target, LinkType.CALL_CALC, "call")
+
+
+def test_many_stores_inside_are_all_written_and_readable(outsider):
+    from provgraph.orm import QueryBuilder
+
+    marker = f"many-{id(outsider)}-{__import__('uuid').uuid4().hex[:8]}"
+    with provgraph.transaction():
+        nodes = [Dict({"i": i, "marker": marker}).store() for i in range(2500)]
+        # a query in the block sees every node stored so far (on Neo4j, queued ones are sent first)
+        inside = QueryBuilder().append(Dict, filters={"attributes.marker": marker}).count()
+        assert inside == 2500
+    assert len({node.pk for node in nodes}) == 2500
+    assert outsider.nodes.get(pk=nodes[-1].pk).attributes == {"i": 2499, "marker": marker}
+    assert outsider.nodes.get(pk=nodes[0].pk).attributes == {"i": 0, "marker": marker}
+
+
+def test_a_duplicate_found_at_commit_writes_nothing(outsider):
+    first = Dict({"d": 1})
+    twin = Dict({"d": 2})
+    twin._record.uuid = first.uuid  # the database refuses a second node with the same uuid
+    # sqlite refuses it at the store, Neo4j (its creations sent in batches) at the latest at the commit
+    with pytest.raises((StoringError, StorageError), match="(?i)uuid|constraint|already exists"), \
+            provgraph.transaction():
+        first.store()
+        twin.store()
+    assert not first.is_stored and not twin.is_stored
+    assert not visible(outsider, first.uuid)

@@ -122,7 +122,10 @@ class Neo4jNodes(NodeCollection):
                 node.pk = pk
                 rows[node.labels].append(to_properties(node))
             resolved = [_resolve(link, pks) for link in links]
-            if self.transactions.current is None and len(nodes) == 1 and not resolved:
+            if self.transactions.current is not None and not resolved:
+                for tree, props in rows.items():  # sent with the next statement or the commit
+                    self.transactions.defer(tree, props)
+            elif self.transactions.current is None and len(nodes) == 1 and not resolved:
                 # one statement is atomic on its own: an auto-commit saves a round trip
                 (tree, props), = rows.items()
                 with translate_errors(self._uri), self._session() as session:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     import neo4j
 
 
+#: node rows queued by :meth:`Neo4jTransactions.defer` before they are sent
+FLUSH_ROWS = 2000
+
+
 class Neo4jTransactions(TransactionScope):
     """The open transaction (if any) of each thread on one Neo4j database."""
 
@@ -34,6 +38,7 @@ class Neo4jTransactions(TransactionScope):
             database=self._database, default_access_mode=neo4j.WRITE_ACCESS
         ) as session:
             tx = session.begin_transaction()
+            self._local.pending, self._local.deferred = {}, 0
             try:
                 yield tx
             except BaseException:
@@ -41,10 +46,43 @@ class Neo4jTransactions(TransactionScope):
                     tx.rollback()
                 raise
             else:
+                self._flush(tx)
                 tx.commit()
             finally:
+                self._local.pending, self._local.deferred = {}, 0
                 if not tx.closed():
                     tx.close()
+
+    def defer(self, tree: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        """Queue the creation of nodes (no links) in the open transaction, sent in batches.
+
+        Inside ``transaction()`` a ``store()`` without links need not wait for the server: its
+        rows join one ``UNWIND`` per class tree, sent when :data:`FLUSH_ROWS` rows are queued,
+        before any other statement of the transaction (so reads and link checks see the
+        nodes) and before the commit. A failure when they are sent dooms the transaction.
+        """
+        self._local.pending.setdefault(tree, []).extend(rows)
+        self._local.deferred += len(rows)
+        if self._local.deferred >= FLUSH_ROWS:
+            with translate_errors(self._uri), self.joined():
+                pass
+
+    @contextmanager
+    def joined(self, write: bool = True) -> Iterator[Any]:
+        """The open transaction for one unit of work, the queued node creations sent first."""
+        if getattr(self._local, "deferred", 0):
+            with super().joined() as tx:
+                self._flush(tx)
+        with super().joined(write) as tx:
+            yield tx
+
+    def _flush(self, tx: Any) -> None:
+        from provgraph.storage.neo4j.nodes import _create_nodes
+
+        pending = self._local.pending
+        if pending:
+            self._local.pending, self._local.deferred = {}, 0
+            _create_nodes(tx, pending)
 
     def write(self, work: Callable[..., Any], *args: Any) -> Any:
         """Run ``work(tx, *args)`` in the open transaction, else in a retried write transaction of its own."""
