@@ -127,8 +127,8 @@ def build_lattice(side: Side, layers: int, width: int = 10) -> tuple[int, int]:
 
 def run_all(side: Side, scale: float) -> dict[str, float]:
     """Every workload once; return the figures (rates in /s, times in ms)."""
-    n = {"bulk": int(5000 * scale), "loop": int(500 * scale), "tx": int(2000 * scale), "calc": int(40 * scale),
-         "ints": int(5000 * scale), "chain": int(200 * scale), "lattice": 16}
+    n = {"bulk": int(5000 * scale), "loop": int(200 * scale), "tx": int(1000 * scale), "calc": int(20 * scale),
+         "ints": int(2000 * scale), "chain": int(100 * scale), "lattice": 16}
     figures: dict[str, float] = {}
     Dict, Int, QB = side.Dict, side.Int, side.QueryBuilder
     figures["bulk_ingest_nodes_per_s"] = n["bulk"] / timed(lambda: side.bulk(n["bulk"]))

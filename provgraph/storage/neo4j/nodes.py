@@ -12,6 +12,7 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from provgraph.common.links import Direction, LinkRecord, LinkTriple, LinkType, TraversalRule
@@ -129,7 +130,7 @@ class Neo4jNodes(NodeCollection):
                 # one statement is atomic on its own: an auto-commit saves a round trip
                 (tree, props), = rows.items()
                 with translate_errors(self._uri), self._session() as session:
-                    session.run(_create_query(tree), rows=props).consume()
+                    session.run(_create_query(tree), rows=[wire_row(p) for p in props]).consume()
             else:
                 self.transactions.write(_write_nodes_and_links, rows, resolved)
         except BaseException:
@@ -243,7 +244,31 @@ def _resolve(link: LinkRecord, new_pks: list[int]) -> LinkRecord:
 
 
 def _create_query(tree: tuple[str, ...]) -> str:
-    return f"UNWIND $rows AS row CREATE (n{cypher_names.labels(tree)}) SET n = row"
+    """The statement creating nodes of class ``tree`` from rows made by :func:`wire_row`."""
+    return (f"UNWIND $rows AS row CREATE (n{cypher_names.labels(tree)}) SET n = row.p, "
+            "n.ctime = datetime({epochSeconds: row.c[0], nanosecond: row.c[1]}), "
+            "n.mtime = datetime({epochSeconds: row.m[0], nanosecond: row.m[1]})")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def wire_row(props: dict[str, Any]) -> dict[str, Any]:
+    """The row :func:`_create_query` reads: the properties, with ctime and mtime as [epoch seconds, nanoseconds].
+
+    The driver's pure-Python conversion of aware datetimes costs more than everything else
+    provgraph does per node; two ints are sent as they are and the server builds the same
+    UTC ``DateTime`` from them (``props`` is not changed: a retried transaction reuses it).
+    """
+    rest = props.copy()
+    return {"p": rest, "c": _epoch(rest.pop("ctime")), "m": _epoch(rest.pop("mtime"))}
+
+
+def _epoch(value: datetime) -> list[int]:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValidationError(f"a node's ctime and mtime must be timezone-aware datetimes, not {value!r}")
+    delta = value - _EPOCH
+    return [delta.days * 86_400 + delta.seconds, delta.microseconds * 1000]
 
 
 def _write_nodes_and_links(tx: neo4j.ManagedTransaction, rows: dict, links: list[LinkRecord]) -> None:
@@ -273,7 +298,7 @@ def _create_nodes(tx: neo4j.ManagedTransaction, rows: dict) -> None:
     for tree, props in rows.items():
         query = _create_query(tree)
         for start in range(0, len(props), BATCH):
-            tx.run(query, rows=props[start:start + BATCH]).consume()
+            tx.run(query, rows=[wire_row(row) for row in props[start:start + BATCH]]).consume()
 
 
 def _update_node(tx: neo4j.ManagedTransaction, pk: int, fields: dict[str, Any]) -> None:
