@@ -43,8 +43,7 @@ def child(command: list[str], env: dict[str, str], label: str) -> dict:
     for line in process.stdout:
         if line.startswith("RESULT "):
             result = json.loads(line[len("RESULT "):])
-        else:
-            print(f"[{label}] {line}", end="", flush=True)
+        print(f"[{label}] {line}", end="", flush=True)  # RESULT lines too: a long run's parts are never lost
     if process.wait() != 0:
         print(f"[{label}] failed with exit status {process.returncode}", flush=True)
     return result

@@ -5,7 +5,7 @@ attributes, exactly the properties provgraph writes, under the same uniqueness c
 with the official driver and nothing else: property maps prepared before the clock starts
 (in provgraph's cheapest wire shape, times as epoch numbers), one ``UNWIND`` statement
 per batch of 10,000 in one transaction per 30,000 nodes, and one auto-committed ``CREATE``
-per node. Sizes: BENCH_LIMIT_UNWIND (default 30,000) and BENCH_LIMIT_AUTOCOMMIT (default 2,000).
+per node. Sizes: BENCH_LIMIT_UNWIND (default 10,000) and BENCH_LIMIT_AUTOCOMMIT (default 500).
 Prints nodes/s of each and one ``RESULT {...}`` line; ``bench/aiida_side_by_side.py`` divides
 provgraph's Neo4j figures by these.
 """
@@ -18,8 +18,8 @@ import time
 
 from _backend import use_backend
 
-UNWIND_NODES = int(os.environ.get("BENCH_LIMIT_UNWIND", 30_000))
-AUTOCOMMIT_NODES = int(os.environ.get("BENCH_LIMIT_AUTOCOMMIT", 2_000))
+UNWIND_NODES = int(os.environ.get("BENCH_LIMIT_UNWIND", 10_000))
+AUTOCOMMIT_NODES = int(os.environ.get("BENCH_LIMIT_AUTOCOMMIT", 500))
 BATCH = 10_000
 TX_NODES = 30_000
 #: provgraph's own statement text for Dicts (times travel as [epoch seconds, nanoseconds]: the cheapest encoding)
