@@ -78,8 +78,68 @@ def measure() -> dict:
     return {"unwind_nodes_per_s": round(unwind), "autocommit_nodes_per_s": round(autocommit_rate(backend))}
 
 
+def paired(rounds: int = 3, bulk: int = 2000, loop: int = 50) -> dict:
+    """provgraph against the bare driver in alternation, so both see the same (shared) server load.
+
+    Each round times the bare UNWIND then ``store_graph`` of as many Dicts, and the bare
+    auto-commit then the ``store()`` loop; returns the median ratios and rates.
+    """
+    import statistics
+
+    use_backend("neo4j")
+    import provgraph
+    from provgraph.orm import Dict
+    from provgraph.orm.backend import get_backend
+    from provgraph.orm.bulk import store_graph
+
+    backend = get_backend()
+
+    def five(i: int) -> dict:
+        return {"a": i, "b": float(i), "c": f"s{i}", "d": [i, 1], "e": {"f": True}}
+
+    def rate(func, count: int) -> float:
+        began = time.perf_counter()
+        func()
+        return count / (time.perf_counter() - began)
+
+    def in_transaction() -> None:
+        with provgraph.transaction():
+            for i in range(bulk):
+                Dict(five(i)).store()
+
+    found: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        global UNWIND_NODES, AUTOCOMMIT_NODES
+        UNWIND_NODES, AUTOCOMMIT_NODES = bulk, loop
+        figures = {"bare_unwind": unwind_rate(backend)}
+        batch = [Dict(five(i)) for i in range(bulk)]  # built before the clock starts, as the bare rows are
+        figures["bulk"] = rate(lambda batch=batch: store_graph(batch), bulk)
+        figures["bare_autocommit"] = autocommit_rate(backend)
+        figures["loop"] = rate(lambda: [Dict(five(i)).store() for i in range(loop)], loop)
+        figures["transaction"] = rate(in_transaction, bulk)
+        for key, value in figures.items():
+            found.setdefault(key, []).append(value)
+        found.setdefault("bulk_vs_unwind", []).append(figures["bulk"] / figures["bare_unwind"])
+        found.setdefault("loop_vs_autocommit", []).append(figures["loop"] / figures["bare_autocommit"])
+    return {key: round(statistics.median(values), 3) for key, values in found.items()}
+
+
 def main() -> None:
-    """Measure and print."""
+    """Measure and print (``--paired``: provgraph and the bare driver in alternation)."""
+    import sys
+
+    if "--paired" in sys.argv:
+        figures = paired()
+        for key, value in figures.items():
+            print(f"{key:20} {value:12,.2f}")
+        print(f"bulk / bare UNWIND: {figures['bulk_vs_unwind']:.2f}x (target >= 0.6) "
+              f"{'HIT' if figures['bulk_vs_unwind'] >= 0.6 else 'MISS'}")
+        print(f"store() loop / bare auto-commit: {figures['loop_vs_autocommit']:.2f}x (target >= 0.8) "
+              f"{'HIT' if figures['loop_vs_autocommit'] >= 0.8 else 'MISS'}")
+        print(f"store() inside transaction(): {figures['transaction']:,.0f} nodes/s (target >= 3,000) "
+              f"{'HIT' if figures['transaction'] >= 3000 else 'MISS'}")
+        print("RESULT " + json.dumps({"bench": "neo4j_paired", **figures}))
+        return
     figures = measure()
     print(f"bare driver UNWIND       {figures['unwind_nodes_per_s']:10,} nodes/s ({UNWIND_NODES:,} nodes)")
     print(f"bare driver auto-commit  {figures['autocommit_nodes_per_s']:10,} nodes/s ({AUTOCOMMIT_NODES:,} nodes)")
