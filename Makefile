@@ -7,7 +7,7 @@ KIT      := $(PYTHON) services/manage.py
 SECRETS  := .services/secrets
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-services test venv services-up services-down services-status services-install tools bench lint clean
+.PHONY: demo demo-services test venv services-up services-down services-status services-install tools bench bench-aiida lint clean
 
 venv: $(VENV)/.installed
 
@@ -47,6 +47,19 @@ demo-services: venv services-up
 
 bench: venv services-up
 	@for script in $(filter-out bench/_% bench/ingest.py bench/query.py,$(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# aiida-core in its own virtualenv under bench/, then the same workloads on aiida-core, provgraph sqlite and Neo4j
+AIIDA_VENV := bench/.aiida-venv
+BENCH_SCALE ?= 1
+
+$(AIIDA_VENV)/.installed:
+	rm -rf $(AIIDA_VENV)
+	$(PYTHON) -m venv $(AIIDA_VENV)
+	$(AIIDA_VENV)/bin/python -m pip install --quiet aiida-core
+	touch $@
+
+bench-aiida: venv services-up $(AIIDA_VENV)/.installed
+	$(PY) bench/aiida_side_by_side.py --scale $(BENCH_SCALE)
 
 lint: venv
 	$(VENV)/bin/ruff check provgraph tests services bench

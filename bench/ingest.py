@@ -56,7 +56,7 @@ def bench_bulk() -> float:
 
 def bench_raw() -> float:
     """Nodes/s of a hand-written UNWIND of the same properties and links (no rule checks)."""
-    from provgraph.storage.neo4j.nodes import to_properties
+    from provgraph.storage.neo4j.nodes import to_properties, wire_row
 
     backend = get_backend()
     total, elapsed = 0, 0.0
@@ -65,8 +65,8 @@ def bench_raw() -> float:
         pks = backend.nodes._pks.take(len(nodes))
         for node, pk in zip(nodes, pks, strict=True):
             node._record.pk = pk
-        dicts = [to_properties(n._record) for n in nodes if isinstance(n, Dict)]
-        calcs = [to_properties(n._record) for n in nodes if not isinstance(n, Dict)]
+        dicts = [wire_row(to_properties(n._record)) for n in nodes if isinstance(n, Dict)]
+        calcs = [wire_row(to_properties(n._record)) for n in nodes if not isinstance(n, Dict)]
         rels = [{"s": pks[s], "t": pks[t], "label": label, "type": kind.value} for s, t, kind, label in links]
         began = time.perf_counter()
         with backend.driver.session(database=backend.database) as session:
@@ -100,8 +100,10 @@ def bench_raw_sqlite() -> float:
 
 
 def _raw_write(tx, dicts: list, calcs: list, rels: list) -> None:
-    tx.run("UNWIND $rows AS row CREATE (n:Node:Data:Dict) SET n = row", rows=dicts).consume()
-    tx.run("UNWIND $rows AS row CREATE (n:Node:ProcessNode:CalculationNode:CalcFunctionNode) SET n = row",
+    times = ("n.ctime = datetime({epochSeconds: row.c[0], nanosecond: row.c[1]}), "
+             "n.mtime = datetime({epochSeconds: row.m[0], nanosecond: row.m[1]})")
+    tx.run(f"UNWIND $rows AS row CREATE (n:Node:Data:Dict) SET n = row.p, {times}", rows=dicts).consume()
+    tx.run(f"UNWIND $rows AS row CREATE (n:Node:ProcessNode:CalculationNode:CalcFunctionNode) SET n = row.p, {times}",
            rows=calcs).consume()
     for kind in ("INPUT_CALC", "CREATE"):
         tx.run(f"UNWIND $rels AS r MATCH (s:Node {{pk: r.s}}) MATCH (t:Node {{pk: r.t}}) "

@@ -11,7 +11,7 @@ from provgraph.profiles import Profile, get_profile, load_profile
 
 __version__ = "0.1.0"
 
-__all__ = ["Profile", "__version__", "cypher", "get_profile", "load_node", "load_profile"]
+__all__ = ["Profile", "__version__", "cypher", "get_profile", "load_node", "load_profile", "transaction"]
 
 
 def cypher(query: str, write: bool = False, **params: Any) -> Any:
@@ -26,3 +26,15 @@ def load_node(identifier: int | str | None = None, **kwargs: Any) -> Any:
     from provgraph.orm.utils import load_node as load
 
     return load(identifier, **kwargs)
+
+
+def transaction() -> Any:
+    """A context manager running its block in one storage transaction of the current profile.
+
+    AiiDA's ``storage.transaction()``: every ``store()`` inside shares one commit at the end of
+    the block; if the block raises, nothing of it is written and the nodes stored inside are
+    unstored again. See :class:`provgraph.storage.base.TransactionScope` for nesting.
+    """
+    from provgraph.orm.backend import get_backend
+
+    return get_backend().transaction()

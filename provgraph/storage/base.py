@@ -6,8 +6,10 @@ Records are plain dataclasses travelling between the two layers.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -208,6 +210,86 @@ class ProcessCoordination(ABC):
         """Delete the leases ``keys`` whoever holds them (cleanup of ended work)."""
 
 
+class TransactionScope:
+    """The transaction a backend's ``transaction()`` opened, per thread (both backends share this logic).
+
+    A subclass gives :meth:`_open`: a context manager yielding the backend's transaction handle
+    (a Neo4j transaction, a SQLAlchemy connection), committing when its block ends normally and
+    rolling back when it raises. While the outermost ``transaction()`` block runs, :attr:`current`
+    is that handle for the thread that opened it; the collections run their work in it. A nested
+    ``transaction()`` joins the outer one (Neo4j has no savepoints, and both backends behave
+    alike): an exception leaving it, or a write failing inside the transaction (a broken link
+    rule...), dooms the whole transaction, which is then rolled back when the outermost block
+    ends, raising :class:`~provgraph.exceptions.StorageError` if the block swallowed the
+    exception. Nothing half-written is ever committed. On rollback the callbacks given to
+    :meth:`on_rollback` run (newest first), e.g. to take back the pks of nodes stored inside.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def current(self) -> Any:
+        """The open transaction handle of this thread, or None."""
+        return getattr(self._local, "handle", None)
+
+    def on_rollback(self, undo: Callable[[], None]) -> bool:
+        """Run ``undo`` if this thread's open transaction rolls back; return False (doing nothing) if none is open."""
+        if self.current is None:
+            return False
+        self._local.undo.append(undo)
+        return True
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: committed when it ends, rolled back (nothing written) if it raises."""
+        from provgraph.exceptions import StorageError
+
+        local = self._local
+        if self.current is not None:
+            try:
+                yield
+            except BaseException:
+                local.doomed = True
+                raise
+            return
+        local.undo, local.doomed = [], False
+        try:
+            with self._open() as handle:
+                local.handle = handle
+                try:
+                    yield
+                finally:
+                    local.handle = None
+                if local.doomed:
+                    raise StorageError("the transaction was rolled back: an exception left a nested transaction block")
+        except BaseException:
+            for undo in reversed(local.undo):
+                undo()
+            raise
+        finally:
+            local.handle, local.undo = None, []
+
+    def doom(self) -> None:
+        """Mark this thread's open transaction as failed: it will be rolled back."""
+        self._local.doomed = True
+
+    @contextmanager
+    def joined(self, write: bool = True) -> Iterator[Any]:
+        """Yield the open transaction handle for one unit of work; a failing ``write`` unit dooms the transaction."""
+        try:
+            yield self.current
+        except GeneratorExit:  # a reader stopped early: nothing failed
+            raise
+        except BaseException:
+            if write:
+                self.doom()
+            raise
+
+    def _open(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+
 class StorageBackend(ABC):
     """One storage: a graph of nodes and links, plus its entity collections."""
 
@@ -258,6 +340,18 @@ class StorageBackend(ABC):
         from provgraph.exceptions import StorageError
 
         raise StorageError(f"the {self.name} storage backend cannot coordinate workers")
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Run a block in one transaction (AiiDA's ``storage.transaction()``): commit at its end, nothing on error.
+
+        Node and link stores and updates, node reads and queries of the calling thread inside the
+        block see each other and are committed together; see :class:`TransactionScope` for nesting.
+
+        :raises StorageError: when this backend has no transactions
+        """
+        from provgraph.exceptions import StorageError
+
+        raise StorageError(f"the {self.name} storage backend has no transactions")
 
     @abstractmethod
     def migrate(self) -> list[str]:

@@ -12,6 +12,7 @@ from provgraph.storage.neo4j.driver import open_driver, translate_errors
 from provgraph.storage.neo4j.entities import Neo4jEntities
 from provgraph.storage.neo4j.nodes import Neo4jNodes
 from provgraph.storage.neo4j.querying import Neo4jQueries
+from provgraph.storage.neo4j.txn import Neo4jTransactions
 
 
 class Neo4jBackend(StorageBackend):
@@ -29,9 +30,10 @@ class Neo4jBackend(StorageBackend):
         self._config = config
         self._database = config.get("database", "neo4j")
         self._driver = open_driver(config)
-        self._nodes = Neo4jNodes(self._driver, self._database, config["uri"])
-        self._entities = Neo4jEntities(self._driver, self._database, config["uri"])
-        self._queries = Neo4jQueries(self._driver, self._database, config["uri"])
+        self._transactions = Neo4jTransactions(self._driver, self._database, config["uri"])
+        self._nodes = Neo4jNodes(self._driver, self._database, config["uri"], self._transactions)
+        self._entities = Neo4jEntities(self._driver, self._database, config["uri"], self._transactions)
+        self._queries = Neo4jQueries(self._driver, self._database, config["uri"], self._transactions)
         self._coordination = Neo4jCoordination(self._driver, self._database, config["uri"], self._nodes,
                                                self._entities)
         if check_schema:
@@ -90,6 +92,10 @@ class Neo4jBackend(StorageBackend):
         from provgraph.storage.neo4j.querying import run_cypher
 
         return run_cypher(self._driver, self._database, self._config["uri"], query, params, write)
+
+    def transaction(self) -> Any:
+        """One explicit Neo4j transaction for a block (see :mod:`provgraph.storage.neo4j.txn`)."""
+        return self._transactions.transaction()
 
     def migrate(self) -> list[str]:
         with translate_errors(self._config["uri"]):

@@ -245,7 +245,12 @@ class _Compiler:
             prefixes = ([path[0], f"{path[0]}~json"] if len(path) == 1
                         else [property_key(path[0], path[1:]), encoded_key(path[0], path[1:])])
             p = self.param(prefixes)
-            return f"[k IN keys({var}) WHERE any(pre IN {p} WHERE k = pre OR k STARTS WITH pre + '.') | [k, {var}[k]]]"
+            pairs = f"[k IN keys({var}) WHERE any(pre IN {p} WHERE k = pre OR k STARTS WITH pre + '.') | [k, {var}[k]]]"
+            if len(path) == 1:
+                return pairs
+            # a leaf held natively comes back as it is, as [value, null]: no key scan, no decoding
+            native = self.prop(var, property_key(path[0], path[1:]))
+            return f"CASE WHEN {native} IS NULL THEN [null, {pairs}] ELSE [{native}, null] END"
         return self.prop(var, path[0])
 
     def order_expr(self, tag: str, path: tuple[str, ...]) -> str:

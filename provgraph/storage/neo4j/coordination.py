@@ -60,6 +60,9 @@ class Neo4jCoordination(ProcessCoordination):
         self._nodes, self._entities = nodes, entities
 
     def _write(self, work: Any, *args: Any) -> Any:
+        transactions = getattr(self._nodes, "transactions", None)
+        if transactions is not None and transactions.current is not None:
+            return transactions.write(work, *args)
         with translate_errors(self._uri), self._driver.session(database=self._database) as session:
             return session.execute_write(work, *args)
 

@@ -80,17 +80,21 @@ class SequenceAllocator(PkAllocator):
 class _Context:
     """The driver, database and error translation every collection shares."""
 
-    def __init__(self, driver: neo4j.Driver, database: str, uri: str) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str, uri: str, transactions: Any = None) -> None:
         self.driver, self.database, self.uri = driver, database, uri
+        self.transactions = transactions
 
     def bound(self, duplicate: str = "") -> Any:
         """Return the context in which neomodel calls run against this backend."""
         return models.bound(self.driver, self.database, self.uri, duplicate)
 
     def write(self, work: Callable[..., Any], *args: Any, duplicate: str = "") -> Any:
-        """Run ``work(tx, *args)`` in one driver write transaction, errors translated."""
+        """Run ``work(tx, *args)`` in one driver write transaction (the open one, if any), errors translated."""
         import neo4j
 
+        if self.transactions is not None and self.transactions.current is not None:
+            with models.neomodel_translated(duplicate):
+                return self.transactions.write(work, *args)
         with translate_errors(self.uri), models.neomodel_translated(duplicate), self.driver.session(
             database=self.database, default_access_mode=neo4j.WRITE_ACCESS
         ) as session:
@@ -486,8 +490,8 @@ class Neo4jEntities:
     :param uri: the server's URI, for error messages
     """
 
-    def __init__(self, driver: neo4j.Driver, database: str, uri: str) -> None:
-        ctx = _Context(driver, database, uri)
+    def __init__(self, driver: neo4j.Driver, database: str, uri: str, transactions: Any = None) -> None:
+        ctx = _Context(driver, database, uri, transactions)
         self.users = Neo4jUsers(ctx)
         self.computers = Neo4jComputers(ctx)
         self.groups = Neo4jGroups(ctx)

@@ -97,9 +97,13 @@ def from_node(node: Any) -> NodeRecord:
 class Neo4jNodes(NodeCollection):
     """The node collection of the neo4j backend."""
 
-    def __init__(self, driver: neo4j.Driver, database: str, uri: str) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str, uri: str, transactions: Any = None) -> None:
+        from provgraph.storage.neo4j.txn import Neo4jTransactions
+
         self._driver, self._database, self._uri = driver, database, uri
         self._pks = PkAllocator(driver, database)
+        #: the open ``provgraph.transaction()`` of each thread, shared with the other collections
+        self.transactions = transactions or Neo4jTransactions(driver, database, uri)
 
     def _session(self, read: bool = False) -> neo4j.Session:
         import neo4j
@@ -111,25 +115,28 @@ class Neo4jNodes(NodeCollection):
         if any(node.pk is not None for node in nodes):
             raise StoringError("a node that already has a pk is stored already")
         pks = self._pks.take(len(nodes)) if nodes else []
-        rows = defaultdict(list)
-        for node, pk in zip(nodes, pks, strict=True):
-            node.pk = pk
-            if not node.labels or node.labels[0] != "Node":
-                raise ValidationError(f"node class tree {node.labels!r} does not start at Node")
-            rows[node.labels].append(to_properties(node))
-        resolved = [_resolve(link, pks) for link in links]
+        rows: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         try:
-            with translate_errors(self._uri), self._session() as session:
-                if len(nodes) == 1 and not resolved:
-                    # one statement is atomic on its own: an auto-commit saves a round trip
-                    (tree, props), = rows.items()
-                    session.run(_create_query(tree), rows=props).consume()
-                else:
-                    session.execute_write(_write_nodes_and_links, rows, resolved)
+            for node, pk in zip(nodes, pks, strict=True):
+                if not node.labels or node.labels[0] != "Node":
+                    raise ValidationError(f"node class tree {node.labels!r} does not start at Node")
+                node.pk = pk
+                rows[node.labels].append(to_properties(node))
+            resolved = [_resolve(link, pks) for link in links]
+            if self.transactions.current is not None and not resolved:
+                for tree, props in rows.items():  # sent with the next statement or the commit
+                    self.transactions.defer(tree, props)
+            elif self.transactions.current is None and len(nodes) == 1 and not resolved:
+                # one statement is atomic on its own: an auto-commit saves a round trip
+                (tree, props), = rows.items()
+                with translate_errors(self._uri), self._session() as session:
+                    session.run(_create_query(tree), rows=[wire_row(p) for p in props]).consume()
+            else:
+                self.transactions.write(_write_nodes_and_links, rows, resolved)
         except BaseException:
-            for node in nodes:
-                node.pk = None
+            _unstore(nodes)
             raise
+        self.transactions.on_rollback(lambda: _unstore(nodes))
         return pks
 
     def get(self, *, pk: int | None = None, uuid: str | None = None) -> NodeRecord:
@@ -140,8 +147,7 @@ class Neo4jNodes(NodeCollection):
             params, what = {"uuid": str(uuid)}, f"uuid {uuid!r}"
         else:
             raise ValidationError("give a pk or a uuid (prefix) to load a node")
-        with translate_errors(self._uri), self._session(read=True) as session:
-            found = [record["n"] for record in session.run(query, params)]
+        found = self.transactions.read(_values, query, params, "n")
         if not found:
             raise NotExistent(f"no node with {what}")
         if len(found) > 1:
@@ -168,12 +174,10 @@ class Neo4jNodes(NodeCollection):
             raise ValidationError(f"cannot update node fields {sorted(unknown)}")
         if fields and "mtime" not in fields:  # every change moves mtime (the ORM's version check)
             fields["mtime"] = datetime.now(timezone.utc)
-        with translate_errors(self._uri), self._session() as session:
-            session.execute_write(_update_node, int(pk), fields)
+        self.transactions.write(_update_node, int(pk), fields)
 
     def add_links(self, links: Sequence[LinkRecord]) -> None:
-        with translate_errors(self._uri), self._session() as session:
-            session.execute_write(_write_nodes_and_links, {}, list(links))
+        self.transactions.write(_write_nodes_and_links, {}, list(links))
 
     def links(self, pk: int, direction: Direction, link_types: Sequence[LinkType] = (),
               labels: Sequence[str] = ()) -> list[LinkTriple]:
@@ -184,36 +188,17 @@ class Neo4jNodes(NodeCollection):
             "RETURN m.pk AS pk, type(r) AS type, r.label AS label ORDER BY m.pk"
         )
         types = [LinkType(t).value for t in link_types]
-        with translate_errors(self._uri), self._session(read=True) as session:
-            records = list(session.run(query, pk=int(pk), types=types, labels=list(labels)))
+        records = self.transactions.read(_records, query, {"pk": int(pk), "types": types, "labels": list(labels)})
         return [LinkTriple(r["pk"], LinkType(r["type"]), r["label"]) for r in records]
 
     def traverse(self, pks: Sequence[int], rules: Sequence[TraversalRule]) -> set[int]:
-        seen, frontier = set(pks), list(pks)
-        with translate_errors(self._uri), self._session(read=True) as session:
-            while frontier:
-                found: set[int] = set()
-                for rule in rules:
-                    arrow = "-[:{t}]->" if rule.direction is Direction.FORWARD else "<-[:{t}]-"
-                    query = (
-                        "UNWIND $pks AS pk MATCH (n:Node {pk: pk})" + arrow.format(t=rule.link_type.value)
-                        + "(m:Node) RETURN DISTINCT m.pk AS pk"
-                    )
-                    found.update(r["pk"] for r in session.run(query, pks=frontier))
-                frontier = sorted(found - seen)
-                seen.update(frontier)
-        return seen
+        return self.transactions.read(_traverse, list(pks), list(rules))
 
     def delete(self, pks: Sequence[int]) -> None:
-        with translate_errors(self._uri), self._session() as session:
-            session.execute_write(
-                lambda tx: tx.run(
-                    "UNWIND $pks AS pk MATCH (n:Node {pk: pk}) "
-                    "OPTIONAL MATCH (n)<-[:ON|OF]-(attached) WHERE attached:Comment OR attached:Log "
-                    "DETACH DELETE attached, n",
-                    pks=[int(pk) for pk in pks],
-                ).consume()
-            )
+        self.transactions.write(_records, (
+            "UNWIND $pks AS pk MATCH (n:Node {pk: pk}) "
+            "OPTIONAL MATCH (n)<-[:ON|OF]-(attached) WHERE attached:Comment OR attached:Log "
+            "DETACH DELETE attached, n"), {"pks": [int(pk) for pk in pks]})
 
     def iter_repository_keys(self) -> Iterator[str]:
         with translate_errors(self._uri), self._session(read=True) as session:
@@ -231,6 +216,36 @@ class Neo4jNodes(NodeCollection):
             return {r["k"]: r["c"] for r in session.run(query)}
 
 
+def _records(tx: neo4j.ManagedTransaction, query: str, params: dict[str, Any]) -> list[Any]:
+    return list(tx.run(query, params))
+
+
+def _values(tx: neo4j.ManagedTransaction, query: str, params: dict[str, Any], key: str) -> list[Any]:
+    return [record[key] for record in tx.run(query, params)]
+
+
+def _traverse(tx: neo4j.ManagedTransaction, pks: list[int], rules: list[TraversalRule]) -> set[int]:
+    seen, frontier = set(pks), list(pks)
+    while frontier:
+        found: set[int] = set()
+        for rule in rules:
+            arrow = "-[:{t}]->" if rule.direction is Direction.FORWARD else "<-[:{t}]-"
+            query = (
+                "UNWIND $pks AS pk MATCH (n:Node {pk: pk})" + arrow.format(t=LinkType(rule.link_type).value)
+                + "(m:Node) RETURN DISTINCT m.pk AS pk"
+            )
+            found.update(r["pk"] for r in tx.run(query, pks=frontier))
+        frontier = sorted(found - seen)
+        seen.update(frontier)
+    return seen
+
+
+def _unstore(nodes: Sequence[NodeRecord]) -> None:
+    """Take back the pks of nodes whose storing transaction failed or rolled back."""
+    for node in nodes:
+        node.pk = None
+
+
 def _resolve(link: LinkRecord, new_pks: list[int]) -> LinkRecord:
     """Replace ``-(index + 1)`` references to nodes of the same batch by their pks."""
     def pk(ref: int) -> int:
@@ -244,7 +259,31 @@ def _resolve(link: LinkRecord, new_pks: list[int]) -> LinkRecord:
 
 
 def _create_query(tree: tuple[str, ...]) -> str:
-    return f"UNWIND $rows AS row CREATE (n{cypher_names.labels(tree)}) SET n = row"
+    """The statement creating nodes of class ``tree`` from rows made by :func:`wire_row`."""
+    return (f"UNWIND $rows AS row CREATE (n{cypher_names.labels(tree)}) SET n = row.p, "
+            "n.ctime = datetime({epochSeconds: row.c[0], nanosecond: row.c[1]}), "
+            "n.mtime = datetime({epochSeconds: row.m[0], nanosecond: row.m[1]})")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def wire_row(props: dict[str, Any]) -> dict[str, Any]:
+    """The row :func:`_create_query` reads: the properties, with ctime and mtime as [epoch seconds, nanoseconds].
+
+    The driver's pure-Python conversion of aware datetimes costs more than everything else
+    provgraph does per node; two ints are sent as they are and the server builds the same
+    UTC ``DateTime`` from them (``props`` is not changed: a retried transaction reuses it).
+    """
+    rest = props.copy()
+    return {"p": rest, "c": _epoch(rest.pop("ctime")), "m": _epoch(rest.pop("mtime"))}
+
+
+def _epoch(value: datetime) -> list[int]:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValidationError(f"a node's ctime and mtime must be timezone-aware datetimes, not {value!r}")
+    delta = value - _EPOCH
+    return [delta.days * 86_400 + delta.seconds, delta.microseconds * 1000]
 
 
 def _write_nodes_and_links(tx: neo4j.ManagedTransaction, rows: dict, links: list[LinkRecord]) -> None:
@@ -253,31 +292,28 @@ def _write_nodes_and_links(tx: neo4j.ManagedTransaction, rows: dict, links: list
         return
     new = {props["pk"]: set(tree) for tree, batch in rows.items() for props in batch}
     linkcheck.validate_before_write(tx, links, new)
-    items = [{"s": link.source, "t": link.target, "type": link.link_type.value, "label": link.label}
-             for link in links]
-    for start in range(0, len(items), BATCH):
-        # one statement for every link type: Neo4j 5.26 takes the type as a (parameter) value
-        tx.run(
-            "UNWIND $items AS it MATCH (s:Node {pk: it.s}) MATCH (t:Node {pk: it.t}) "
-            "CREATE (s)-[:$(it.type) {label: it.label}]->(t)",
-            items=items[start:start + BATCH],
-        ).consume()
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for link in links:
+        by_type[LinkType(link.link_type).value].append({"s": link.source, "t": link.target, "label": link.label})
+    for link_type, items in by_type.items():
+        # a static relationship type (a LinkType value, never user text) plans better than $(it.type)
+        query = ("UNWIND $items AS it MATCH (s:Node {pk: it.s}) MATCH (t:Node {pk: it.t}) "
+                 f"CREATE (s)-[:{link_type} {{label: it.label}}]->(t)")
+        for start in range(0, len(items), BATCH):
+            tx.run(query, items=items[start:start + BATCH]).consume()
     linkcheck.check_acyclic(tx, links, new)
 
 
 def _create_nodes(tx: neo4j.ManagedTransaction, rows: dict) -> None:
-    """Create the nodes of ``rows`` (class tree -> property rows), in one statement per batch."""
-    if len(rows) == 1:
-        (tree, props), = rows.items()
+    """Create the nodes of ``rows`` (class tree -> property rows): per tree, one statement per batch.
+
+    Static labels in the statement text keep it the same from call to call, so the server
+    reuses its plan, and let the planner skip the per-row dynamic label handling.
+    """
+    for tree, props in rows.items():
+        query = _create_query(tree)
         for start in range(0, len(props), BATCH):
-            tx.run(_create_query(tree), rows=props[start:start + BATCH]).consume()
-        return
-    for tree in rows:
-        cypher_names.labels(tree)  # refuses anything but plain identifiers
-    mixed = [{"labels": list(tree), "props": props} for tree, batch in rows.items() for props in batch]
-    for start in range(0, len(mixed), BATCH):
-        tx.run("UNWIND $rows AS row CREATE (n:$(row.labels)) SET n = row.props",
-               rows=mixed[start:start + BATCH]).consume()
+            tx.run(query, rows=[wire_row(row) for row in props[start:start + BATCH]]).consume()
 
 
 def _update_node(tx: neo4j.ManagedTransaction, pk: int, fields: dict[str, Any]) -> None:

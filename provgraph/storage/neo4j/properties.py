@@ -48,6 +48,7 @@ Limits of Neo4j 5.26 Community (probed against the server; the test suite re-che
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
@@ -163,6 +164,12 @@ def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
     _check_prefix(prefix)
     if not isinstance(data, dict):
         raise ValidationError(f"{prefix} must be a dict, not {type(data).__name__}")
+    fast = _flatten_plain(prefix, data)
+    return fast if fast is not None else _flatten_full(prefix, data)
+
+
+def _flatten_full(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`flatten` of any JSON-able dict: clean a copy, then store each leaf."""
     properties: dict[str, Any] = {}
     for path, leaf in _leaves(clean_value(data, kind=prefix), []):
         if is_native(leaf):
@@ -170,6 +177,87 @@ def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
         else:
             properties[encoded_key(prefix, path)] = dumps(leaf)
     return properties
+
+
+def _flatten_plain(prefix: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The properties of ``data`` when it holds only plain values, in one walk; None otherwise.
+
+    The usual attributes (exact ``dict``/``list``/``str``/``int``/``float``/``bool``/``None``,
+    ASCII text, finite floats, int64 ints, shallow nesting) are already clean: checking them
+    here in the same walk that flattens them gives the very properties :func:`flatten`'s full
+    path would, without cleaning a deep copy first. Anything else (subclasses, tuples,
+    non-ASCII text, big ints, NaN, deep nesting, cycles) returns None and takes the full
+    path, which validates and reports it. Non-native leaves go through :func:`dumps`, which
+    validates them.
+    """
+    properties: dict[str, Any] = {}
+    stack: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), data)]
+    while stack:
+        path, tree = stack.pop()
+        if len(path) > _PLAIN_DEPTH:
+            return None
+        for key, value in tree.items():
+            if type(key) is not str or not key.isascii():
+                return None
+            kind = type(value)
+            if kind is dict and value:
+                stack.append(((*path, key), value))
+                continue
+            if kind in _PLAIN_SCALARS:
+                if not _plain_scalar(kind, value):
+                    return None
+                properties[_cached_key(prefix, (*path, key))] = value
+            elif kind is list and value and _plain_native_list(value):
+                properties[_cached_key(prefix, (*path, key))] = value.copy()
+            elif kind is list and is_native(value):  # e.g. non-ASCII text: the full path decides
+                return None
+            elif value is None or kind is list or kind is dict:
+                try:
+                    text = dumps(value)
+                except ValidationError:  # the full path reports it with the value's whole path
+                    return None
+                properties[_cached_key(prefix + ENCODED_SUFFIX, (*path, key))] = text
+            else:
+                return None
+    return properties
+
+
+#: nesting depth above which :func:`_flatten_plain` leaves the work to the full path (cycle detection)
+_PLAIN_DEPTH = 32
+_PLAIN_SCALARS = frozenset({str, int, float, bool})
+_KEY_CACHE: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _plain_scalar(kind: type, value: Any) -> bool:
+    if kind is str:
+        return value.isascii()
+    if kind is int:
+        return INT64_MIN <= value <= INT64_MAX
+    if kind is float:
+        return math.isfinite(value)
+    return True
+
+
+def _plain_native_list(items: list[Any]) -> bool:
+    kind = type(items[0])
+    if kind not in _PLAIN_SCALARS:
+        return False
+    for item in items:
+        if type(item) is not kind or not _plain_scalar(kind, item):
+            return False
+    return True
+
+
+def _cached_key(head: str, path: tuple[str, ...]) -> str:
+    """:func:`_key` of ``head`` and ``path``, remembered (the same keys recur on every node of a type)."""
+    cache_key = (head, path)
+    key = _KEY_CACHE.get(cache_key)
+    if key is None:
+        key = _key(head, path)
+        if len(_KEY_CACHE) > 100_000:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[cache_key] = key
+    return key
 
 
 def unflatten(prefix: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -203,11 +291,32 @@ def _read_leaves(prefix: str, properties: dict[str, Any]) -> Iterator[tuple[tupl
     """Yield ``(path, value)`` for every property of ``prefix``, decoding encoded leaves."""
     encoded_head = prefix + ENCODED_SUFFIX
     for key, value in properties.items():
-        head, separator, rest = key.partition(_SEPARATOR)
-        if not separator or head not in (prefix, encoded_head):
-            continue
-        path = tuple(unescape_segment(segment) for segment in rest.split(_SEPARATOR))
-        yield path, _decode(key, value) if head == encoded_head else _native(key, value)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = _parse_key(key)
+        head, path = parsed
+        if head == prefix:
+            yield path, _native(key, value)
+        elif head == encoded_head:
+            yield path, _decode(key, value)
+
+
+#: property key -> (head, unescaped path): the same keys recur on every node read
+_PARSED: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _parse_key(key: str) -> tuple[str, tuple[str, ...]]:
+    head, separator, rest = key.partition(_SEPARATOR)
+    if not separator:
+        parsed: tuple[str, tuple[str, ...]] = ("", ())
+    else:
+        segments = rest.split(_SEPARATOR)
+        path = tuple(unescape_segment(s) for s in segments) if "%" in rest else tuple(segments)
+        parsed = (head, path)
+    if len(_PARSED) > 100_000:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+    return parsed
 
 
 def _decode(key: str, text: Any) -> Any:
@@ -220,6 +329,9 @@ def _decode(key: str, text: Any) -> Any:
 
 
 def _native(key: str, value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is bool or kind is float:  # the usual leaves: nothing to check
+        return value
     if isinstance(value, tuple):  # some drivers give arrays back as tuples
         value = list(value)
     if not is_native(value):

@@ -36,37 +36,56 @@ def plain(value: Any) -> Any:
 
 
 class ColumnDecoder:
-    """Turns one returned column into the value the user projected."""
+    """Turns one returned column into the value the user projected.
+
+    Everything that depends only on the column (its kind, the record class, the attribute
+    path) is worked out once here, so decoding a row is one call per column.
+    """
 
     def __init__(self, query: Query, tag: str, path: tuple[str, ...], is_edge: bool) -> None:
         kinds = {v.tag: v.kind for v in query.vertices}
         self.kind = None if is_edge else kinds[tag]
         self.path = path
-
-    def __call__(self, value: Any) -> Any:
-        if value is None:
-            return None
-        if self.path == ("*",):
-            if self.kind is EntityKind.NODE:
-                return from_node(value)
+        if path == ("*",) and self.kind is EntityKind.NODE:
+            self._decode = from_node
+        elif path == ("*",):
             from provgraph.storage.neo4j.models import record_from_node
 
-            return record_from_node(_entity_records()[self.kind], value)
-        if self.path[0] in ("attributes", "extras") and self.kind is EntityKind.NODE:
-            tree = unflatten(self.path[0], {key: item for key, item in value})
-            for step in self.path[1:]:
-                if not isinstance(tree, dict) or step not in tree:
-                    return None
-                tree = tree[step]
-            return tree
-        return plain(value)
+            record_class = _entity_records()[self.kind]
+            self._decode = lambda value: record_from_node(record_class, value)
+        elif path[0] in ("attributes", "extras") and self.kind is EntityKind.NODE:
+            self._decode = self._leaf if len(path) > 1 else self._section
+        else:
+            self._decode = plain
+
+    def __call__(self, value: Any) -> Any:
+        return None if value is None else self._decode(value)
+
+    def _section(self, pairs: list) -> Any:
+        return unflatten(self.path[0], dict(pairs))
+
+    def _leaf(self, value: list) -> Any:
+        # the compiler returns [native value, null] when the leaf is held natively (no decoding
+        # at all), else [null, its (key, value) pairs], unflattened here
+        native, pairs = value
+        if native is not None:
+            return native
+        if not pairs:
+            return None
+        tree = unflatten(self.path[0], dict(pairs))
+        for step in self.path[1:]:
+            if not isinstance(tree, dict) or step not in tree:
+                return None
+            tree = tree[step]
+        return tree
 
 
 class Neo4jQueries:
     """Execute QueryBuilder IR on one Neo4j database."""
 
-    def __init__(self, driver: neo4j.Driver, database: str, uri: str) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str, uri: str, transactions: Any = None) -> None:
         self._driver, self._database, self._uri = driver, database, uri
+        self._transactions = transactions
 
     def compile(self, query: Query) -> tuple[str, dict[str, Any]]:
         """The Cypher text and parameters of ``query``."""
@@ -79,6 +98,11 @@ class Neo4jQueries:
 
         compiled = compile_query(query)
         decoders = [ColumnDecoder(query, *column) for column in compiled.columns]
+        if self._transactions is not None and self._transactions.current is not None:
+            with translate_errors(self._uri), self._transactions.joined(write=False) as tx:
+                for record in tx.run(compiled.text, compiled.params):
+                    yield [decode(value) for decode, value in zip(decoders, record.values(), strict=True)]
+            return
         with translate_errors(self._uri), self._driver.session(
             database=self._database, default_access_mode=neo4j.READ_ACCESS, fetch_size=batch_size
         ) as session:
@@ -89,6 +113,9 @@ class Neo4jQueries:
     def count(self, query: Query) -> int:
         """The number of rows ``query`` returns (ignoring limit and offset)."""
         compiled = compile_query(query, count=True)
+        if self._transactions is not None and self._transactions.current is not None:
+            with translate_errors(self._uri), self._transactions.joined(write=False) as tx:
+                return tx.run(compiled.text, compiled.params).single()["n"]
         with translate_errors(self._uri):
             records, _, _ = self._driver.execute_query(
                 compiled.text, compiled.params, database_=self._database, routing_="r"

@@ -118,6 +118,10 @@ class SqliteBackend(StorageBackend):
     def coordination(self) -> SqliteCoordination:
         return self._coordination
 
+    def transaction(self) -> Any:
+        """One write transaction for a block (see :class:`provgraph.storage.sqlite.db.SqliteTransactions`)."""
+        return db.transactions(self._engine).transaction()
+
     def migrate(self) -> list[str]:
         return migrations.migrate(self._engine)
 

@@ -32,10 +32,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 
 from provgraph.exceptions import StorageError, StoringError, UnreachableStorage, ValidationError
+from provgraph.storage.base import TransactionScope
 
 #: seconds a writer waits for the write lock before giving up
 DEFAULT_BUSY_TIMEOUT = 60.0
@@ -127,16 +128,59 @@ def _dispose_after_fork(engine: Engine) -> None:
         os.register_at_fork(after_in_child=_after_fork)
 
 
+class SqliteTransactions(TransactionScope):
+    """The transaction ``provgraph.transaction()`` opened on one engine, per thread.
+
+    While it is open, :func:`read` and :func:`write` on that engine in the same thread run on
+    its connection (one ``BEGIN IMMEDIATE``), so everything commits together at its end.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    @contextmanager
+    def _open(self) -> Iterator[Connection]:
+        with translated(self._engine.url.database or ""), self._engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+
+
+_SCOPES: weakref.WeakKeyDictionary[Engine, SqliteTransactions] = weakref.WeakKeyDictionary()
+
+
+def transactions(engine: Engine) -> SqliteTransactions:
+    """Return the transaction scope of ``engine`` (one per engine)."""
+    scope = _SCOPES.get(engine)
+    if scope is None:
+        scope = _SCOPES.setdefault(engine, SqliteTransactions(engine))
+    return scope
+
+
 @contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
-    """A read transaction: one consistent snapshot of the database."""
+    """A read transaction: one consistent snapshot of the database (the open transaction's, if any)."""
+    scope = _SCOPES.get(engine)
+    if scope is not None and scope.current is not None:
+        with translated(engine.url.database or ""), scope.joined(write=False) as connection:
+            yield connection
+        return
     with translated(engine.url.database or ""), engine.connect() as connection, connection.begin():
         yield connection
 
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """A write transaction (``BEGIN IMMEDIATE``), committed when the block ends, rolled back on error."""
+    """A write transaction (``BEGIN IMMEDIATE``), committed when the block ends, rolled back on error.
+
+    Inside ``provgraph.transaction()`` the block joins the open transaction instead (committed with it).
+    """
+    scope = _SCOPES.get(engine)
+    if scope is not None and scope.current is not None:
+        with translated(engine.url.database or ""), scope.joined() as connection:
+            yield connection
+        return
     with translated(engine.url.database or ""), engine.connect() as connection:
         connection = connection.execution_options(**{_WRITE_OPTION: True})
         with connection.begin():
@@ -170,10 +214,10 @@ def allocate_pks(connection: Connection, table: str, count: int) -> list[int]:
     """
     if table not in _AUTOINCREMENT_TABLES:  # the name is part of the SQL text: only known tables
         raise ValueError(f"{table!r} is not an AUTOINCREMENT table")
-    start = connection.execute(text(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = :table), 0),"
-        f" coalesce((SELECT max(pk) FROM {table}), 0)) + 1"
-    ), {"table": table}).scalar()
+    start = connection.exec_driver_sql(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),"
+        f" coalesce((SELECT max(pk) FROM {table}), 0)) + 1", (table,)
+    ).scalar()
     return list(range(start, start + count))
 
 

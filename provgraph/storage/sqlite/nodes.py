@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, text, update
 
 from provgraph.common.links import Direction, LinkRecord, LinkTriple, LinkType, TraversalRule
 from provgraph.exceptions import MultipleObjectsError, NotExistent, StoringError, ValidationError
@@ -53,12 +53,21 @@ def resolve_link(link: LinkRecord, new_pks: Sequence[int]) -> LinkRecord:
     return LinkRecord(pk(link.source), pk(link.target), LinkType(link.link_type), link.label)
 
 
+#: the columns of ``nodes`` in table order, and the one INSERT text every store uses (prepared once by
+#: sqlite's statement cache; plain DB-API ``executemany`` skips SQLAlchemy's per-call compilation)
+_NODE_COLUMNS = tuple(column.name for column in schema.nodes.columns)
+_INSERT_NODES = (f"INSERT INTO nodes ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in _NODE_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' for _ in _NODE_COLUMNS)})")
+_INSERT_LINKS = "INSERT INTO links (source, target, type, label) VALUES (?, ?, ?, ?)"
+
+
 def insert_nodes(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert node rows inside a write transaction; return their new pks, in order."""
     pks = db.allocate_pks(connection, "nodes", len(rows))
-    numbered = [{**row, "pk": pk} for row, pk in zip(rows, pks, strict=True)]
-    for start in range(0, len(numbered), BATCH):
-        connection.execute(insert(schema.nodes), numbered[start:start + BATCH])
+    values = [tuple(pk if name == "pk" else row[name] for name in _NODE_COLUMNS)
+              for row, pk in zip(rows, pks, strict=True)]
+    for start in range(0, len(values), BATCH):
+        connection.exec_driver_sql(_INSERT_NODES, values[start:start + BATCH])
     return pks
 
 
@@ -73,10 +82,9 @@ def write_links(connection: Connection, links: list[LinkRecord], new: linkcheck.
         if not isinstance(link.label, str):
             raise ValidationError(f"a link label must be a string, not {link.label!r}")
     linkcheck.validate_before_write(connection, links, new)
-    rows = [{"source": link.source, "target": link.target, "type": link.link_type.value, "label": link.label}
-            for link in links]
+    rows = [(link.source, link.target, link.link_type.value, link.label) for link in links]
     for start in range(0, len(rows), BATCH):
-        connection.execute(insert(schema.links), rows[start:start + BATCH])
+        connection.exec_driver_sql(_INSERT_LINKS, rows[start:start + BATCH])
     linkcheck.check_acyclic(connection, links)
 
 
@@ -141,6 +149,7 @@ class SqliteNodes(NodeCollection):
             pks = store_in(connection, nodes, rows, links)
         for node, pk in zip(nodes, pks, strict=True):
             node.pk = pk
+        db.transactions(self._engine).on_rollback(lambda: _unstore(nodes))
         return pks
 
     def get(self, *, pk: int | None = None, uuid: str | None = None) -> NodeRecord:
@@ -246,6 +255,12 @@ class SqliteNodes(NodeCollection):
         with db.read(self._engine) as connection:
             rows = connection.execute(query, {"pks": [_as_pk(pk) for pk in pks]}).all()
         return {pk: labels_of(labels) for pk, labels in rows}
+
+
+def _unstore(nodes: Sequence[NodeRecord]) -> None:
+    """Take back the pks of nodes whose storing transaction rolled back."""
+    for node in nodes:
+        node.pk = None
 
 
 def _tree_keys(tree: str) -> Iterator[str]:

@@ -35,32 +35,45 @@ def _record_classes() -> dict[EntityKind, type]:
             EntityKind.COMMENT: entities.CommentRecord, EntityKind.LOG: entities.LogRecord}
 
 
-def _cell(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in TIME_FIELDS:
-        return db.from_text(value)
-    if name in JSON_COLUMNS:
-        return json.loads(value)
-    if name == "labels":
-        return labels_of(value)
-    return value
-
-
 def record_of(kind: EntityKind, values: tuple[Any, ...] | list[Any]) -> Any:
     """The record of one ``kind`` row whose values come in the table's column order (None for an absent row)."""
+    return record_reader(kind)(values)
+
+
+def record_reader(kind: EntityKind) -> Callable[[Any], Any]:
+    """A function turning the column values of one ``kind`` row into its record (None for an absent row).
+
+    The column names, the key column and each column's conversion are looked up once here,
+    not for every row.
+    """
     names = [column.name for column in KIND_TABLE[kind].columns]
-    row = dict(zip(names, values, strict=True))
-    if row.get("pk", row.get("email")) is None:
-        return None
-    return _record_classes()[kind](**{name: _cell(name, value) for name, value in row.items()})
+    key = names.index("pk" if "pk" in names else "email")
+    record_class = _record_classes()[kind]
+    converters = [_converter(name) for name in names]
+
+    def read(values: Any) -> Any:
+        if values[key] is None:
+            return None
+        return record_class(**{name: value if value is None or convert is None else convert(value)
+                               for name, convert, value in zip(names, converters, values, strict=True)})
+
+    return read
+
+
+def _converter(name: str) -> Callable[[Any], Any] | None:
+    if name in TIME_FIELDS:
+        return db.from_text
+    if name in JSON_COLUMNS:
+        return json.loads
+    if name == "labels":
+        return labels_of
+    return None
 
 
 def _decoder(spec: ColumnSpec) -> Callable[[list[Any]], Any] | None:
     """How to read the SQL values of one projection; None for a single value read as it is."""
     if spec.path == ("*",):
-        kind = spec.kind
-        return lambda values: record_of(kind, values)
+        return record_reader(spec.kind)
     name = spec.path[0]
     if spec.kind is EntityKind.NODE and name in NESTED_SECTIONS:
         return lambda values: None if values[0] is None else json.loads(values[0])

@@ -26,8 +26,49 @@ def to_json(value: Any, kind: str) -> str:
     """
     if type(value) is dict and not value:
         return "{}"  # most extras and file trees: skip the walk
-    return json.dumps(clean_value(value, kind=kind), sort_keys=True, allow_nan=False, ensure_ascii=False,
-                      separators=(",", ":"))
+    if not _plain(value):
+        value = clean_value(value, kind=kind)  # validates, and names the offending path
+    return json.dumps(value, sort_keys=True, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+#: int bounds within which an int is certainly accepted by clean_value (far below its bit limit)
+_PLAIN_INT = 2**63
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is already what clean_value would return: exact builtin JSON types only.
+
+    ASCII text, finite floats, ints within 64 bits, str keys, no nesting deeper than 32 levels
+    (so no cycle). The values the ORM stores are already clean, so this usually holds and the
+    deep copy of :func:`clean_value` is skipped; anything else takes the full check.
+    """
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                return False
+        elif kind is int:
+            if not -_PLAIN_INT <= item < _PLAIN_INT:
+                return False
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        elif kind is dict:
+            if depth >= 32:
+                return False
+            for key, child in item.items():
+                if type(key) is not str or not key.isascii():
+                    return False
+                stack.append((child, depth + 1))
+        elif kind is list:
+            if depth >= 32:
+                return False
+            stack.extend((child, depth + 1) for child in item)
+        elif item is not None and kind is not bool:
+            return False
+    return True
 
 
 def from_json(text: str) -> Any:

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 #: the schema version this code writes; bump it with a migration in ``migrations.py``
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 _AUTOINCREMENT = {"sqlite_autoincrement": True}

@@ -344,3 +344,36 @@ def test_server_refuses_bool_int_lists(probe_cleanup):
 @pytest.mark.requires_neo4j
 def test_server_drops_null_properties(probe_cleanup):
     assert _write_and_read(probe_cleanup, {"a": None, "b": 1}) == {"b": 1}
+
+
+# --- the plain-value fast path ---------------------------------------------------------------
+
+
+@given(DICTS | st.dictionaries(st.sampled_from("abcde"), JSON, max_size=5))
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_fast_path_gives_exactly_the_full_paths_properties(data):
+    from provgraph.storage.neo4j.properties import _flatten_full, _flatten_plain
+
+    fast = _flatten_plain("attributes", data)
+    full = _flatten_full("attributes", data)
+    if fast is not None:
+        assert typed(fast) == typed(full)
+    assert typed(flatten("attributes", data)) == typed(full)
+
+
+def test_fast_path_takes_the_usual_attributes_and_leaves_the_rest_to_the_full_path():
+    from provgraph.storage.neo4j.properties import _flatten_plain
+
+    usual = {"a": 1, "b": 1.5, "c": "s", "d": [1, 2], "e": {"f": True}, "g": None, "h": [], "i": [1, "x"]}
+    assert _flatten_plain("attributes", usual) == {
+        "attributes.a": 1, "attributes.b": 1.5, "attributes.c": "s", "attributes.d": [1, 2],
+        "attributes.e.f": True, "attributes~json.g": "null", "attributes~json.h": "[]",
+        "attributes~json.i": '[1,"x"]'}
+    for unusual in ({"a": (1, 2)}, {"a": "é"}, {"a": ["é"]}, {"a": 2**70}, {"a": float("nan")}, {"é": 1}):
+        assert _flatten_plain("attributes", unusual) is None
+    cyclic: dict = {}
+    cyclic["self"] = {"x": cyclic}
+    with pytest.raises(ValidationError, match="cycle"):
+        flatten("attributes", cyclic)
+    with pytest.raises(ValidationError, match="NaN"):
+        flatten("attributes", {"a": [1.0, float("nan")]})

@@ -31,7 +31,7 @@ def test_fresh_file_gets_the_current_schema_on_open(sqlite_path):
         assert backend.migrate() == []  # idempotent: nothing left to apply
         assert backend.migrate() == []
         info = backend.info()
-        assert (info.backend, info.location, info.schema_version) == ("core.sqlite", str(sqlite_path), 1)
+        assert (info.backend, info.location, info.schema_version) == ("core.sqlite", str(sqlite_path), 2)
         assert (info.nodes_by_type, info.links_by_type, info.repository_keys) == ({}, {}, 0)
     finally:
         backend.close()
@@ -41,9 +41,9 @@ def test_migrate_applies_each_step_once(sqlite_path):
     backend = SqliteBackend({"path": str(sqlite_path)}, check_schema=False)
     try:
         assert backend.schema_version() == 0 and _tables(sqlite_path) == set()
-        assert backend.migrate() == ["0001_initial"]
+        assert backend.migrate() == ["0001_initial", "0002_attribute_indexes"]
         assert backend.migrate() == []
-        assert backend.schema_version() == 1
+        assert backend.schema_version() == 2
     finally:
         backend.close()
 
@@ -54,7 +54,7 @@ def test_older_schema_is_refused_until_migrated(sqlite_path):
     with pytest.raises(StorageMigrationError, match="provgraph storage migrate"):
         SqliteBackend({"path": str(sqlite_path)})
     backend = SqliteBackend({"path": str(sqlite_path)}, check_schema=False)
-    assert backend.migrate() == ["0001_initial"]  # create_all keeps the existing tables
+    assert backend.migrate() == ["0001_initial", "0002_attribute_indexes"]  # create_all keeps the tables
     backend.close()
     SqliteBackend({"path": str(sqlite_path)}).close()
 
@@ -123,7 +123,23 @@ def test_processes_opening_a_fresh_file_at_once_initialise_it_once(sqlite_path):
     start = time.time() + 1.5
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         versions = pool.starmap(_open_at, [(str(sqlite_path), start)] * 4)
-    assert versions == [1] * 4
+    assert versions == [2] * 4
     with sqlite3.connect(sqlite_path) as connection:
-        assert connection.execute("SELECT key, value FROM settings").fetchall() == [("schema_version", "1")]
+        assert connection.execute("SELECT key, value FROM settings").fetchall() == [("schema_version", "2")]
         assert connection.execute("SELECT count(*) FROM users").fetchone() == (1,)
+
+
+def test_version_1_databases_get_the_attribute_indexes(sqlite_path):
+    SqliteBackend({"path": str(sqlite_path)}).close()
+    with sqlite3.connect(sqlite_path) as connection:
+        for path in migrations.HOT_ATTRIBUTE_PATHS:
+            connection.execute(f"DROP INDEX {migrations.hot_attribute_index(path)}")
+    _set_version(sqlite_path, 1)
+    backend = SqliteBackend({"path": str(sqlite_path)}, check_schema=False)
+    try:
+        assert backend.migrate() == ["0002_attribute_indexes"]
+    finally:
+        backend.close()
+    with sqlite3.connect(sqlite_path) as connection:
+        names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {migrations.hot_attribute_index(path) for path in migrations.HOT_ATTRIBUTE_PATHS} <= names
