@@ -88,7 +88,7 @@ def _set_extra_elsewhere(pk: int, key: str, value: str) -> None:
     from provgraph.profiles import get_profile
 
     subprocess.run([sys.executable, "-c", code, get_profile().name, str(pk), key, value], check=True,
-                   env=dict(os.environ), timeout=60)
+                   env=dict(os.environ), timeout=240)  # a loaded CI machine imports slowly
 
 
 def _assert_followed(node, seen: list[ProcessState]) -> None:
