@@ -6,7 +6,7 @@ import click
 
 from provgraph.cli.echo import BadInput, success
 from provgraph.cli.loaders import load_node_of, load_nodes
-from provgraph.cli.params import load_cli_profile, provgraph_errors
+from provgraph.cli.params import PK, load_cli_profile, provgraph_errors
 
 
 @click.group()
@@ -58,7 +58,7 @@ def show(ctx: click.Context, identifiers: tuple[str, ...], email: str | None) ->
 
 
 @comment.command()
-@click.argument("comment_id", type=int)
+@click.argument("comment_id", type=PK)
 @click.argument("content", required=False)
 @click.pass_context
 def update(ctx: click.Context, comment_id: int, content: str | None) -> None:
@@ -75,7 +75,7 @@ def update(ctx: click.Context, comment_id: int, content: str | None) -> None:
 
 
 @comment.command()
-@click.argument("comment_id", type=int)
+@click.argument("comment_id", type=PK)
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def remove(ctx: click.Context, comment_id: int, force: bool) -> None:

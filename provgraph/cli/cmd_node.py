@@ -7,7 +7,7 @@ import json
 import click
 
 from provgraph.cli.echo import print_table
-from provgraph.cli.params import load_cli_profile, provgraph_errors
+from provgraph.cli.params import PK, load_cli_profile, provgraph_errors
 
 
 @click.group()
@@ -86,7 +86,7 @@ def show(ctx: click.Context, identifier: str) -> None:
 
 
 @node.command()
-@click.argument("pks", nargs=-1, type=int, required=True)
+@click.argument("pks", nargs=-1, type=PK, required=True)
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--create-backward/--no-create-backward", default=True, show_default=True,

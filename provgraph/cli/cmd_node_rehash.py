@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from provgraph.cli.params import load_cli_profile, provgraph_errors
+from provgraph.cli.params import PK, load_cli_profile, provgraph_errors
 
 
 @click.command("rehash")
-@click.argument("pks", nargs=-1, type=int)
+@click.argument("pks", nargs=-1, type=PK)
 @click.option("-e", "--entry-point", default=None,
               help="Only nodes of this data entry point (e.g. core.int) or node class name (e.g. CalcJobNode); "
                    "default: every node when no pk is given.")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from provgraph.cli.echo import print_table
-from provgraph.cli.params import load_cli_profile, provgraph_errors
+from provgraph.cli.params import PK, load_cli_profile, provgraph_errors
 
 STATES = ("created", "running", "waiting", "finished", "excepted", "killed")
 ACTIVE = ("created", "running", "waiting")
@@ -277,7 +277,7 @@ def _control(ctx: click.Context, action: str, pks: tuple[int, ...]) -> None:
 
 
 @process.command()
-@click.argument("pks", nargs=-1, type=int, required=True)
+@click.argument("pks", nargs=-1, type=PK, required=True)
 @click.pass_context
 def kill(ctx: click.Context, pks: tuple[int, ...]) -> None:
     """Kill processes (and the children they called that have not ended)."""
@@ -285,7 +285,7 @@ def kill(ctx: click.Context, pks: tuple[int, ...]) -> None:
 
 
 @process.command()
-@click.argument("pks", nargs=-1, type=int, required=True)
+@click.argument("pks", nargs=-1, type=PK, required=True)
 @click.pass_context
 def pause(ctx: click.Context, pks: tuple[int, ...]) -> None:
     """Pause processes: the workers stop stepping them until they are played."""
@@ -293,7 +293,7 @@ def pause(ctx: click.Context, pks: tuple[int, ...]) -> None:
 
 
 @process.command()
-@click.argument("pks", nargs=-1, type=int, required=True)
+@click.argument("pks", nargs=-1, type=PK, required=True)
 @click.pass_context
 def play(ctx: click.Context, pks: tuple[int, ...]) -> None:
     """Play paused processes: they go back to the workers."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provgraph.exceptions import ValidationError
+from provgraph.exceptions import NotExistent, ValidationError
 from provgraph.orm.backend import get_backend
 from provgraph.orm.nodes.registry import node_class
 from provgraph.storage.base import NodeRecord
@@ -28,7 +28,7 @@ def load_node(identifier: int | str | None = None, *, pk: int | None = None, uui
             raise ValidationError(f"cannot load a node from {identifier!r}")
         if isinstance(identifier, int):
             pk = identifier
-        elif isinstance(identifier, str) and identifier.isdigit():
+        elif isinstance(identifier, str) and identifier.isascii() and identifier.isdigit():
             pk = int(identifier)
         elif isinstance(identifier, str):
             uuid = identifier
@@ -36,7 +36,23 @@ def load_node(identifier: int | str | None = None, *, pk: int | None = None, uui
             raise ValidationError(f"a node identifier is a pk or a uuid, not {type(identifier).__name__}")
     if pk is None and not uuid:
         raise ValidationError("give a pk or a uuid to load a node")
+    if pk is not None and not 0 <= pk <= MAX_PK:
+        raise NotExistent(f"no node with pk {pk}")
+    if uuid is not None:
+        _check_text(uuid, "uuid")
     return node_from_record(get_backend().nodes.get(pk=pk, uuid=uuid))
+
+
+#: the largest pk a backend can hold (a signed 64-bit integer on both)
+MAX_PK = 2**63 - 1
+
+
+def _check_text(value: str, what: str) -> None:
+    """Refuse text that cannot be encoded (lone surrogates from undecodable bytes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"the {what} {value!r} is not valid text") from exc
 
 
 def load_code(identifier: int | str | None = None, *, pk: int | None = None, uuid: str | None = None,
