@@ -16,6 +16,7 @@ Calling the function runs it (``fn(...)``, ``fn.run(...)``, ``fn.run_get_node(..
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import re
 import types
@@ -23,6 +24,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
+from provgraph.common.json import dumps
 from provgraph.common.links import LinkType
 from provgraph.engine.processes.exit_code import ExitCode
 from provgraph.engine.processes.process import Process
@@ -255,13 +257,76 @@ def docstring_help(doc: str | None) -> dict[str, str]:
 
 
 class CalcFunctionProcess(FunctionProcess):
-    """The process of a ``@calcfunction``: creates its outputs."""
+    """The process of a ``@calcfunction``: creates its outputs; may be served from the cache.
+
+    Its hash covers the inputs' hashes, the function's name, module, source lines and source
+    digest (``function_source_sha256``) and ``CACHE_VERSION`` (``fn.process_class.CACHE_VERSION = 2``
+    makes earlier runs miss). With caching on for its process type (see :mod:`provgraph.manage.caching`)
+    a finished, valid node with the same hash makes the call skip the body: the outputs are cloned.
+    """
 
     _node_class = CalcFunctionNode
     _unstored_allowed = True
     _input_link = LinkType.INPUT_CALC
     _output_link = LinkType.CREATE
     _call_link = LinkType.CALL_CALC
+    #: raise it when a change of the function makes old results invalid caches (recorded as ``cache_version``)
+    CACHE_VERSION: ClassVar[int | None] = None
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """As :meth:`FunctionProcess.define`, with ``metadata.disable_cache``."""
+        super().define(spec)
+        spec.input("metadata.disable_cache", valid_type=bool, default=False, non_db=True,
+                   help="run the function even when caching is on and a cached result exists")
+
+    @classmethod
+    def create(cls, inputs: Mapping[str, Any] | None, work: Any, caller: Process | None = None) -> Process:
+        """As :meth:`FunctionProcess.create`, and record the source digest and cache version (part of the hash)."""
+        process = super().create(inputs, work, caller)
+        try:
+            source = inspect.getsource(cls._function)
+        except (OSError, TypeError):
+            source = None
+        if source is not None:
+            digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+            process.node.base.attributes.set("function_source_sha256", digest)
+        if cls.CACHE_VERSION is not None:
+            process.node.base.attributes.set("cache_version", {"calc_function": cls.CACHE_VERSION})
+        return process
+
+    def _run_step(self) -> Outcome:
+        self._set_state(ProcessState.RUNNING)
+        self._store_inputs()
+        if self.stores_provenance:
+            source = self._cache_source(self._store_hash())
+            if source is not None:
+                from provgraph.engine.processes.calcjobs.caching import clone_outputs_from
+
+                clone_outputs_from(self, source)
+                status = source.exit_status or 0
+                return self._finish(ExitCode(status, source.exit_message or "") if status else None)
+        return super()._run_step()
+
+    def _store_hash(self) -> str:
+        """Compute the node's hash from its inputs' hashes and keep it on the node (stored with it)."""
+        caching = self.node.base.caching
+        if self.node.is_stored:  # a submitted function: its input links are stored
+            return caching.rehash()
+        objects = caching.get_objects_to_hash()
+        objects["inputs"] = {label: source.base.caching.compute_hash()
+                             for source, target, link_type, label in self.require_work().links
+                             if target is self.node and link_type is self._input_link}
+        value = hashlib.sha256(dumps(objects).encode("utf-8")).hexdigest()
+        self.node._record.hash = value
+        return value
+
+    def _cache_source(self, value: str) -> Any:
+        """The finished, valid node with hash ``value`` to clone, or None (caching off or no match)."""
+        caching = self.node.base.caching
+        if self.inputs.get("metadata", {}).get("disable_cache") or not caching.should_use_cache():
+            return None
+        return caching.get_same_node(value)
 
     def _attach(self, label: str, value: Data) -> None:
         work = self.require_work()

@@ -18,10 +18,11 @@ from provgraph.orm.nodes.caching import CACHED_FROM_KEY
 
 if TYPE_CHECKING:
     from provgraph.engine.processes.calcjobs.calcjob import CalcJob
+    from provgraph.engine.processes.process import Process
     from provgraph.engine.state import Outcome
     from provgraph.orm.nodes.node import Node
 
-__all__ = ["clone_data", "finish_from_cache"]
+__all__ = ["clone_data", "clone_outputs_from", "finish_from_cache"]
 
 
 def clone_data(source: Node) -> Node:
@@ -49,10 +50,15 @@ def finish_from_cache(process: CalcJob) -> Outcome | None:
     source: Any = caching.get_same_node(value)
     if source is None:
         return None
-    for triple in source.base.links.get_outgoing(link_type=LinkType.CREATE):
-        process.out(triple.link_label, clone_data(triple.node))
-    node.base.extras.set(CACHED_FROM_KEY, source.uuid)
-    process.report(f"the job was not run: its outputs were cloned from the cached {source.process_label}"
-                   f"<{source.pk}> with the same hash")
+    clone_outputs_from(process, source)
     status = source.exit_status or 0
     return process.finish_with(ExitCode(status, source.exit_message) if status else None)
+
+
+def clone_outputs_from(process: Process, source: Any) -> None:
+    """Attach clones of ``source``'s created outputs to ``process`` and record ``source`` as its cache source."""
+    for triple in source.base.links.get_outgoing(link_type=LinkType.CREATE):
+        process.out(triple.link_label, clone_data(triple.node))
+    process.node.base.extras.set(CACHED_FROM_KEY, source.uuid)
+    process.report(f"not run: its outputs were cloned from the cached {source.process_label}"
+                   f"<{source.pk}> with the same hash")

@@ -119,10 +119,23 @@ class CalcJob(Process):
                    help="prepare the input folder in ./submit_test without storing or submitting anything")
         spec.input("metadata.disable_cache", valid_type=bool, default=False, non_db=True,
                    help="run the job even when caching is on and a cached result exists")
+        spec.input("remote_folder", valid_type=RemoteData, required=False,
+                   help="the folder of a job that already ran outside provgraph: it is imported (retrieved "
+                        "and parsed) instead of run (see calcjobs/importer.py)")
         spec.output("remote_folder", valid_type=RemoteData, help="the working directory on the computer")
         spec.output("retrieved", valid_type=FolderData, help="the files retrieved after the job ended")
         spec.exit_code(110, "ERROR_SCHEDULER_JOB_FAILED",
                        "the job ended with exit status {status} and no parser judged its outputs")
+
+    @classmethod
+    def get_importer(cls, entry_point_name: str | None = None) -> Any:
+        """The CalcJobImporter registered for this CalcJob (see calcjobs/importer.py).
+
+        :raises NotExistent: when none is registered
+        """
+        from provgraph.engine.processes.calcjobs.importer import get_importer
+
+        return get_importer(cls, entry_point_name)
 
     def prepare_for_submission(self, folder: Path) -> CalcInfo:
         """Write the input files into the local ``folder`` and say how to run the job.
@@ -162,6 +175,8 @@ class CalcJob(Process):
             process.node.base.attributes.set("cache_version", versions)
         if metadata.get("disable_cache"):  # kept on the node: metadata is not part of a rebuilt process
             process.node.base.attributes.set("disable_cache", True)
+        if "remote_folder" in process.inputs:  # imported, not run (AiiDA's CalcJobNode.IMMIGRATED_KEY)
+            process.node.base.attributes.set("imported", True)
         return process
 
     # -- state --------------------------------------------------------------------------------------
@@ -293,6 +308,10 @@ class CalcJob(Process):
     def _do_upload(self) -> Outcome:
         from provgraph.engine.processes.calcjobs.staging import stage_inputs
 
+        if "remote_folder" in self.inputs:  # a job that ran outside provgraph: retrieve and parse only
+            from provgraph.engine.processes.calcjobs.importer import perform_import
+
+            return perform_import(self)
         transport = self._transport()
         workdir = self._workdir(transport)
         with tempfile.TemporaryDirectory(prefix="provgraph-calcjob-") as sandbox:
