@@ -348,6 +348,9 @@ class CalcJob(Process):
         self._set_state(ProcessState.WAITING)
         if not self.in_process:
             self._waker().ensure_polling(self.computer, self.node.user)
+            delay = monitors.wake_delay(self) if self.inputs.get("monitors") else None
+            if delay is not None:  # the monitors run when the process is woken while its job runs
+                self._waker().wake_later(self.node.pk, delay)
         return Outcome.WAITING
 
     def _do_update(self) -> Outcome:
