@@ -25,7 +25,7 @@ from provgraph.orm.nodes.data.jsonable import JsonableData
 from provgraph.orm.nodes.data.kpoints import KpointsData
 from provgraph.orm.nodes.data.numeric import Float, Int, NumericType
 from provgraph.orm.nodes.data.remote import RemoteData
-from provgraph.orm.nodes.data.remote_stash import RemoteStashData, RemoteStashFolderData
+from provgraph.orm.nodes.data.remote_stash import RemoteStashCompressedData, RemoteStashData, RemoteStashFolderData
 from provgraph.orm.nodes.data.str_ import Str
 from provgraph.orm.nodes.data.structure import StructureData
 from provgraph.orm.nodes.data.trajectory import TrajectoryData
@@ -82,5 +82,5 @@ __all__ = [
     "load_group",
     "load_node",
     "BandsData", "CifData", "EnumData", "JsonableData", "KpointsData", "RemoteStashData",
-    "RemoteStashFolderData", "TrajectoryData", "UpfData", "XyData",
+    "RemoteStashFolderData", "RemoteStashCompressedData", "TrajectoryData", "UpfData", "XyData",
 ]

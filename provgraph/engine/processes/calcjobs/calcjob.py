@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Protocol
 
 from provgraph.common.links import LinkType
 from provgraph.engine.exceptions import EngineError
-from provgraph.engine.processes.calcjobs import connections, dry_run, lifecycle
+from provgraph.engine.processes.calcjobs import connections, dry_run, lifecycle, monitors
 from provgraph.engine.processes.calcjobs.calcinfo import CalcInfo
 from provgraph.engine.processes.calcjobs.options import define_options, job_template, option_attributes
 from provgraph.engine.processes.exit_code import ExitCode
@@ -47,8 +47,10 @@ from provgraph.engine.unit import UnitOfWork
 from provgraph.exceptions import NotExistent, SchedulerError, TransportError, ValidationError
 from provgraph.orm.computers import Computer
 from provgraph.orm.nodes.data.code import AbstractCode, InstalledCode
+from provgraph.orm.nodes.data.containers import Dict
 from provgraph.orm.nodes.data.files import FolderData
 from provgraph.orm.nodes.data.remote import RemoteData
+from provgraph.orm.nodes.data.remote_stash import RemoteStashData
 from provgraph.orm.nodes.process.process import CalcJobNode
 
 __all__ = ["CalcJob", "Waker", "backoff_delay", "get_waker", "set_waker"]
@@ -124,6 +126,13 @@ class CalcJob(Process):
                         "and parsed) instead of run (see calcjobs/importer.py)")
         spec.output("remote_folder", valid_type=RemoteData, help="the working directory on the computer")
         spec.output("retrieved", valid_type=FolderData, help="the files retrieved after the job ended")
+        spec.output("remote_stash", valid_type=RemoteStashData, required=False,
+                    help="the files stashed on the computer (option stash)")
+        spec.input_namespace("monitors", dynamic=True, valid_type=Dict, required=False,
+                             validator=monitors.validate_monitors,
+                             help="monitors called on the running job (see calcjobs/monitors.py)")
+        spec.exit_code(150, "STOPPED_BY_MONITOR", "the job was stopped by a monitor: {message}",
+                       invalidates_cache=True)
         spec.exit_code(110, "ERROR_SCHEDULER_JOB_FAILED",
                        "the job ended with exit status {status} and no parser judged its outputs")
 
@@ -250,8 +259,13 @@ class CalcJob(Process):
             time.sleep(retry_at - time.time())
         stage = self._cp["stage"]
         if stage == "update" and not self.in_process and not self._job_done():
-            self._waker().ensure_polling(self.computer, self.node.user)
-            return Outcome.BLOCKED
+            delay = monitors.wake_delay(self) if self.inputs.get("monitors") else None
+            if delay is None or not self._monitors_stopped():
+                self._waker().ensure_polling(self.computer, self.node.user)
+                if delay is not None:
+                    self._waker().wake_later(self.node.pk, delay)
+                return Outcome.BLOCKED
+            stage = self._cp["stage"]
         self._set_state(ProcessState.RUNNING)
         if stage == "upload" and not self._cp.get("cache_checked"):
             from provgraph.engine.processes.calcjobs.caching import finish_from_cache
@@ -353,6 +367,9 @@ class CalcJob(Process):
         self._set_state(ProcessState.WAITING)
         if not self.in_process:
             self._waker().ensure_polling(self.computer, self.node.user)
+            delay = monitors.wake_delay(self) if self.inputs.get("monitors") else None
+            if delay is not None:  # the monitors run when the process is woken while its job runs
+                self._waker().wake_later(self.node.pk, delay)
         return Outcome.WAITING
 
     def _do_update(self) -> Outcome:
@@ -361,6 +378,8 @@ class CalcJob(Process):
 
         interval = poll_interval(self.computer)
         while not self._job_done():
+            if monitors.check(self, self._transport()):
+                return Outcome.CONTINUE
             states = poll_computer(self.computer, self.node.user, interval)
             if states is not None and states.get(self.node.pk) == "done":
                 break
@@ -372,8 +391,21 @@ class CalcJob(Process):
 
     def _do_retrieve(self) -> Outcome:
         from provgraph.engine.processes.calcjobs.staging import retrieve_and_parse
+        from provgraph.engine.processes.calcjobs.stash import stash_job
 
-        return self._finish(retrieve_and_parse(self, self._transport()))
+        transport = self._transport()
+        stash_job(self, transport)  # after the job, before retrieving (a repeated step finds it done)
+        if "monitor_result" in self._cp:
+            return self._finish(monitors.finish_stopped(self, transport))
+        return self._finish(retrieve_and_parse(self, transport))
+
+    def _monitors_stopped(self) -> bool:
+        """On a worker: run the due monitors; True when one stopped the job (transport errors: False, retried)."""
+        try:
+            return monitors.check(self, self._transport())
+        except RETRYABLE as exc:
+            self.report(f"monitors not run: {type(exc).__name__}: {exc}")
+            return False
 
     # -- helpers for staging ------------------------------------------------------------------------
 

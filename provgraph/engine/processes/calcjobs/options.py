@@ -61,8 +61,16 @@ OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "submit_script_filename": (str, SUBMIT_SCRIPT, "name of the submit script"),
     "additional_retrieve_list": (list, [], "more files or patterns to retrieve"),
     "max_transport_attempts": (int, 5, "failed attempts of a transport step before the process pauses"),
+    "stash": (dict, None, "files to stash on the computer after the job (see calcjobs/stash.py)"),
 }
-_VALIDATORS = {"resources": _resources_validator, "environment_variables": _environment_validator}
+def _stash_validator(value: Any, _: Any = None) -> str | None:
+    from provgraph.engine.processes.calcjobs.stash import validate_stash_options
+
+    return validate_stash_options(value)
+
+
+_VALIDATORS = {"resources": _resources_validator, "environment_variables": _environment_validator,
+               "stash": _stash_validator}
 
 
 def define_options(spec: ProcessSpec) -> None:

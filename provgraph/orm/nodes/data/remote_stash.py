@@ -15,7 +15,7 @@ from typing import Any
 from provgraph.exceptions import ValidationError
 from provgraph.orm.nodes.data.data import Data
 
-__all__ = ["RemoteStashData", "RemoteStashFolderData", "StashMode"]
+__all__ = ["RemoteStashCompressedData", "RemoteStashData", "RemoteStashFolderData", "StashMode"]
 
 
 class StashMode(Enum):
@@ -104,3 +104,30 @@ class RemoteStashFolderData(RemoteStashData):
         if isinstance(value, str) or not all(isinstance(item, str) for item in value):
             raise ValidationError(f"source_list must be a list of strings, not {value!r}")
         self.base.attributes.set("source_list", list(value))
+
+
+class RemoteStashCompressedData(RemoteStashFolderData):
+    """Files packed into one tar archive (``target_basepath`` is the archive's path) on the computer.
+
+    :param dereference: whether symbolic links were followed (their targets packed) when archiving
+    """
+
+    _node_type = "data.core.remote.stash.compress"
+
+    def __init__(self, stash_mode: StashMode, target_basepath: str, source_list: Sequence[str],
+                 dereference: bool = False, computer: Any = None, **kwargs: Any) -> None:
+        if stash_mode is StashMode.COPY:
+            raise ValidationError("a compressed stash needs a tar stash_mode, not 'copy'")
+        super().__init__(stash_mode, target_basepath, source_list, computer, **kwargs)
+        self.dereference = dereference
+
+    @property
+    def dereference(self) -> bool:
+        """Whether symbolic links were followed when archiving."""
+        return bool(self.base.attributes.get("dereference", False))
+
+    @dereference.setter
+    def dereference(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValidationError(f"dereference must be a bool, not {value!r}")
+        self.base.attributes.set("dereference", value)

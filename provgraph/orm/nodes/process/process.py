@@ -298,7 +298,7 @@ class CalcJobNode(CalculationNode):
     _node_type = "process.calculation.calcjob"
     _updatable_attributes = ProcessNode._updatable_attributes | frozenset({
         "job_id", "scheduler_state", "scheduler_lastchecktime", "remote_workdir", "retrieve_list",
-        "retrieve_temporary_list", "detailed_job_info", "last_job_info", "state",
+        "retrieve_temporary_list", "detailed_job_info", "last_job_info", "state", "monitor_result",
     })
 
 

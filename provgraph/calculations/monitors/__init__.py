@@ -1,0 +1,1 @@
+"""Built-in CalcJob monitors (entry point group ``provgraph.calculations.monitors``)."""
