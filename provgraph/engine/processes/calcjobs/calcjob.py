@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from provgraph.common.folders import Folder
 from provgraph.common.links import LinkType
 from provgraph.engine.exceptions import EngineError
 from provgraph.engine.processes.calcjobs import connections, dry_run, lifecycle, monitors
@@ -146,8 +147,10 @@ class CalcJob(Process):
 
         return get_importer(cls, entry_point_name)
 
-    def prepare_for_submission(self, folder: Path) -> CalcInfo:
+    def prepare_for_submission(self, folder: Folder) -> CalcInfo:
         """Write the input files into the local ``folder`` and say how to run the job.
+
+        ``folder`` is a :class:`~provgraph.common.folders.Folder`: AiiDA's Folder API and a Path's.
 
         :raises ValidationError: when the inputs cannot make a job
         """
@@ -329,7 +332,7 @@ class CalcJob(Process):
         transport = self._transport()
         workdir = self._workdir(transport)
         with tempfile.TemporaryDirectory(prefix="provgraph-calcjob-") as sandbox:
-            calc_info = self.prepare_for_submission(Path(sandbox))
+            calc_info = self.prepare_for_submission(Folder(sandbox))
             if not isinstance(calc_info, CalcInfo):
                 raise ValidationError(f"{self.label()}.prepare_for_submission returned {calc_info!r}, not a CalcInfo")
             calc_info.validate()

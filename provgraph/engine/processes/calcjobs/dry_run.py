@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from provgraph.common.folders import Folder
 from provgraph.exceptions import ValidationError
 
 __all__ = ["BASE_FOLDER", "DryRunAllowance", "check_metadata", "is_dry_run", "perform_dry_run"]
@@ -91,7 +92,7 @@ def perform_dry_run(process_class: type, inputs: Mapping[str, Any]) -> tuple[dic
     finally:
         _ALLOWED.reset(token)
     folder = _new_folder(Path.cwd() / BASE_FOLDER)
-    calc_info = process.prepare_for_submission(folder)
+    calc_info = process.prepare_for_submission(Folder(folder.resolve()))
     if not isinstance(calc_info, CalcInfo):
         raise ValidationError(f"{process.label()}.prepare_for_submission returned {calc_info!r}, not a CalcInfo")
     calc_info.validate()

@@ -26,6 +26,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provgraph.common.folders import Folder
 from provgraph.engine.processes.calcjobs import connections, lifecycle
 from provgraph.engine.processes.calcjobs.calcinfo import CalcInfo
 from provgraph.exceptions import NotExistent, TransportError, ValidationError
@@ -119,7 +120,7 @@ def perform_import(process: CalcJob) -> Outcome:
     if not transport.isdir(workdir):
         raise ValidationError(f"remote_folder: {remote.computer}:{workdir} is not a folder")
     with tempfile.TemporaryDirectory(prefix="provgraph-calcjob-") as sandbox:
-        calc_info = process.prepare_for_submission(Path(sandbox))
+        calc_info = process.prepare_for_submission(Folder(sandbox))
         if not isinstance(calc_info, CalcInfo):
             raise ValidationError(f"{process.label()}.prepare_for_submission returned {calc_info!r}, not a CalcInfo")
         calc_info.validate()
