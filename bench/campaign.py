@@ -12,6 +12,11 @@ or against the real SLURM over ssh with ``--scheduler core.slurm``.
     python bench/campaign.py --jobs 55704    # the full campaign
     python bench/campaign.py --scheduler core.slurm --jobs 5000
 
+Every 30 s the driver asks for the computer's poll chain (``CeleryWaker.ensure_polling``, a no-op
+while a chain holds its lease): on this overloaded machine a poll round can outlast the chain's
+lease, every chain then stops and, with all jobs submitted, no new CalcJob step starts one again
+(seen in a 300-job run: stuck at 169 ended; reported as an engine issue).
+
 Prints completion time, jobs/hour over time, scheduler queries/hour, peak worker RSS, the
 Neo4j store size, the time of ``provgraph process list`` and of a QueryBuilder over the whole
 campaign at the end, then one ``RESULT {...}`` JSON line.
@@ -44,6 +49,7 @@ from provgraph.cli.main import cli  # noqa: E402
 from provgraph.common.states import TERMINAL_STATES  # noqa: E402
 from provgraph.engine import submit  # noqa: E402
 from provgraph.engine.celery.app import QUEUE_ENV, current_app  # noqa: E402
+from provgraph.engine.celery.calcjob_tasks import CeleryWaker  # noqa: E402
 from provgraph.engine.celery.tasks import install_submitter  # noqa: E402
 from provgraph.engine.examples_calcjobs import ArithmeticAddCalculation  # noqa: E402
 from provgraph.engine.launch import set_submitter  # noqa: E402
@@ -72,6 +78,9 @@ def options() -> argparse.Namespace:
     parser.add_argument("--max-queue-time", type=float, default=5.0, help="simulated time pending, high end, s")
     parser.add_argument("--failure-fraction", type=float, default=0.14, help="simulated transient failures")
     parser.add_argument("--plain", action="store_true", help="plain CalcJobs even with BaseRestartWorkChain")
+    parser.add_argument("--reconcile", action="store_true",
+                        help="run the workers' reconciler (off by default: on the shared services database it "
+                             "would also pick up other runs' processes)")
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="give up after this many seconds")
     return parser.parse_args()
 
@@ -85,7 +94,7 @@ def cli_call(*args: str) -> str:
 
 
 @contextmanager
-def fleet(directory: Path, concurrency: int, env: dict[str, str]) -> Iterator[Path]:
+def fleet(directory: Path, concurrency: int, env: dict[str, str], reconcile: bool) -> Iterator[Path]:
     """Two workers on a fresh queue with ``env``; always stopped, the queue deleted, the environment restored."""
     queue = f"provgraph-campaign-{uuid.uuid4().hex[:12]}"
     pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
@@ -94,7 +103,8 @@ def fleet(directory: Path, concurrency: int, env: dict[str, str]) -> Iterator[Pa
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        print(cli_call("worker", "start", "--workers", "2", "--concurrency", str(concurrency)).strip())
+        extra = [] if reconcile else ["--no-reconcile"]
+        print(cli_call("worker", "start", "--workers", "2", "--concurrency", str(concurrency), *extra).strip())
         install_submitter()
         yield directory / "workers"
     finally:
@@ -212,13 +222,17 @@ def main() -> None:
     peak_single = peak_tree = 0.0
     samples: list[tuple[float, int]] = []
     try:
-        with fleet(workdir, args.concurrency, env) as workers_dir:
+        with fleet(workdir, args.concurrency, env, args.reconcile) as workers_dir:
             began = time.perf_counter()
             pks = [launch(code, index, args.scheduler, wrapped) for index in range(args.jobs)]
             submitted = time.perf_counter() - began
             print(f"  submitted {args.jobs} in {submitted:.1f} s")
-            deadline, next_print = time.monotonic() + args.timeout, 0.0
+            deadline, next_print, next_nudge = time.monotonic() + args.timeout, 0.0, 0.0
+            waker = CeleryWaker()
             while True:
+                if time.monotonic() >= next_nudge:  # restart the computer's poll chain if it died (see docstring)
+                    waker.ensure_polling(computer, default_user())
+                    next_nudge = time.monotonic() + 30
                 ended = count({"pk": {"in": pks}, "attributes.process_state": {"in": TERMINAL}})
                 now = time.perf_counter() - began
                 samples.append((now, ended))
