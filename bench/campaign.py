@@ -151,14 +151,13 @@ def worker_rss_mib(workers_dir: Path) -> tuple[float, float]:
     return single, tree
 
 
-def neo4j_store_bytes() -> int:
-    """Bytes of the Neo4j database's store files and transaction logs (the whole shared database)."""
-    total = 0
+def neo4j_store_bytes() -> tuple[int, int]:
+    """Bytes of the Neo4j database's store files and of its transaction logs (the whole shared database)."""
+    sizes = []
     for part in ("databases/neo4j", "transactions/neo4j"):
-        for path in (SERVICES / "neo4j" / "data" / part).rglob("*"):
-            if path.is_file():
-                total += path.stat().st_size
-    return total
+        sizes.append(sum(path.stat().st_size for path in (SERVICES / "neo4j" / "data" / part).rglob("*")
+                         if path.is_file()))
+    return sizes[0], sizes[1]
 
 
 def make_computer(scheduler: str, workdir: Path, poll: float) -> Computer:
@@ -303,10 +302,12 @@ def report(args, wrapped, elapsed, samples, rows, ok, events, sim_queries, sim_s
         print(f"  on the simulated cluster's side: {sim_queries} queries ({sim_queries / elapsed * 3600:,.0f}/h), "
               f"{sim_submits} submissions, {duplicates} working directories submitted twice")
     print(f"  peak worker RSS: {peak_single:.0f} MiB per process, {peak_tree:.0f} MiB per worker with its pool")
-    grown = store_after - store_before
-    print(f"  Neo4j store (whole shared database): {store_after / 2**20:,.0f} MiB, grew {grown / 2**20:,.1f} MiB "
-          f"during the campaign ({grown / max(len(rows), 1) / 1024:.1f} KiB per CalcJob attempt, "
-          f"other helpers' writes included)")
+    grown = [after - before for after, before in zip(store_after, store_before, strict=True)]
+    attempts = max(len(rows), 1)
+    print(f"  Neo4j (whole shared database): store files {store_after[0] / 2**20:,.0f} MiB, grew "
+          f"{grown[0] / 2**20:,.1f} MiB ({grown[0] / attempts / 1024:.1f} KiB per CalcJob attempt); transaction logs "
+          f"{store_after[1] / 2**20:,.0f} MiB, grew {grown[1] / 2**20:,.1f} MiB ({grown[1] / attempts / 1024:.1f} "
+          f"KiB per attempt); other helpers' writes included")
     print(f"  `provgraph process list` at the end: {list_seconds:.2f} s; QueryBuilder over the campaign's "
           f"{len(rows)} CalcJobs: {query_seconds:.2f} s")
     print("RESULT " + json.dumps({
@@ -314,7 +315,8 @@ def report(args, wrapped, elapsed, samples, rows, ok, events, sim_queries, sim_s
         "seconds": round(elapsed, 1), "per_hour": round(per_hour), "finished_ok": ok, "attempts": len(rows),
         "failed_attempts": failed_attempts, "status_queries": queries, "submissions": events.get("submit", 0),
         "sim_queries": sim_queries, "duplicate_submissions": duplicates, "peak_rss_mib": round(peak_single),
-        "peak_worker_tree_rss_mib": round(peak_tree), "store_bytes": store_after, "store_growth_bytes": grown,
+        "peak_worker_tree_rss_mib": round(peak_tree), "store_bytes": store_after[0], "store_growth_bytes": grown[0],
+        "txlog_bytes": store_after[1], "txlog_growth_bytes": grown[1],
         "process_list_s": round(list_seconds, 2), "querybuilder_s": round(query_seconds, 2)}))
 
 

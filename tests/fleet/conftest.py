@@ -1,0 +1,23 @@
+"""The fleet test is left out of the default run: it needs root and minutes of a quiet machine.
+
+It runs when asked for: ``PROVGRAPH_FLEET=1 pytest tests/fleet`` or ``pytest -m fleet tests/fleet``.
+On a shared, overloaded 2-core machine one run takes longer than the 5 minutes a test of
+``make test`` may take (its steps alone take tens of seconds there), so it is deselected (and
+reported as deselected) rather than landed as a slow or flaky member of the default run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``fleet`` tests unless ``PROVGRAPH_FLEET=1`` or ``-m`` names them."""
+    if os.environ.get("PROVGRAPH_FLEET") == "1" or "fleet" in (config.option.markexpr or ""):
+        return
+    fleet = [item for item in items if item.get_closest_marker("fleet") is not None]
+    if fleet:
+        config.hook.pytest_deselected(items=fleet)
+        items[:] = [item for item in items if item.get_closest_marker("fleet") is None]
