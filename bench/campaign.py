@@ -222,12 +222,16 @@ def main() -> None:
     samples: list[tuple[float, int]] = []
     try:
         with fleet(workdir, args.concurrency, env, args.reconcile) as workers_dir:
-            began = time.perf_counter()
-            pks = [launch(code, index, args.scheduler, wrapped) for index in range(args.jobs)]
+            began, waker, next_nudge = time.perf_counter(), CeleryWaker(), 0.0
+            pks = []
+            for index in range(args.jobs):
+                pks.append(launch(code, index, args.scheduler, wrapped))
+                if time.monotonic() >= next_nudge:  # keep the poll chain alive (see the module docstring)
+                    waker.ensure_polling(computer, default_user())
+                    next_nudge = time.monotonic() + 30
             submitted = time.perf_counter() - began
             print(f"  submitted {args.jobs} in {submitted:.1f} s")
-            deadline, next_print, next_nudge = time.monotonic() + args.timeout, 0.0, 0.0
-            waker = CeleryWaker()
+            deadline, next_print = time.monotonic() + args.timeout, 0.0
             while True:
                 if time.monotonic() >= next_nudge:  # restart the computer's poll chain if it died (see docstring)
                     waker.ensure_polling(computer, default_user())

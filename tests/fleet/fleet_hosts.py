@@ -67,6 +67,10 @@ class Link:
             self.hosts[name] = host
             ip("netns", "add", host.netns)
             ip("-n", host.netns, "link", "set", "lo", "up")
+            # outgoing connections must not take a service's port (the kit's ports lie in Linux's default
+            # ephemeral range 32768-60999): the namespace's own range is moved above them
+            subprocess.run(["ip", "netns", "exec", host.netns, "sysctl", "-q", "-w",
+                            "net.ipv4.ip_local_port_range=61000 65000"], check=True, capture_output=True)
             ip("link", "add", host.bridge_port, "type", "veth", "peer", "name", "eth0", "netns", host.netns)
             ip("link", "set", host.bridge_port, "master", self.bridge)
             ip("link", "set", host.bridge_port, "up")

@@ -26,7 +26,10 @@ Size: scaled down for a loaded 2-core machine (default 60 ``NestedAddMultiplyWor
 CalcJobs, cable out for 20 s). ``PROVGRAPH_FLEET_FULL=1`` runs the issue's size: 300 nested
 WorkChains + 100 CalcJobs, cable out for 90 s.
 
-Needs root (``ip netns``, veth, bridge); marked ``fleet``.
+Needs root (``ip netns``, veth, bridge); marked ``fleet`` and left out of the default run (see
+``conftest.py``): on a quiet 2-core machine it takes a few minutes, on the shared, overloaded
+development machine a single step took 30 s and the run far longer. ``PROVGRAPH_FLEET_DEADLINE``
+(seconds, default 1500) bounds the wait for the workload.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ FULL = os.environ.get("PROVGRAPH_FLEET_FULL") == "1"
 WORKCHAINS, CALCJOBS, CUT_SECONDS = (300, 100, 90) if FULL else (60, 20, 20)
 POLL, SAFE_INTERVAL = 2.0, 1.0
 WORKER_HOSTS = ("w1", "w2", "w3")
-DEADLINE = 1800 if FULL else 420
+DEADLINE = float(os.environ.get("PROVGRAPH_FLEET_DEADLINE", 3600 if FULL else 1500))
 
 
 class World:
@@ -69,7 +72,7 @@ class World:
                             PROVGRAPH_SERVICES_EXTRA_BIND=self.server, PROVGRAPH_HOME=str(root / "kit-home"))
         self.env = dict(os.environ, PROVGRAPH_HOME=str(root / "home"), PROVGRAPH_PROFILE="fleet",
                         PROVGRAPH_CELERY_QUEUE=self.queue, PROVGRAPH_SIMULATED_DIR=self.cluster,
-                        PROVGRAPH_LEASE_SECONDS="30", PYTHONUNBUFFERED="1")
+                        PROVGRAPH_LEASE_SECONDS="45", PYTHONUNBUFFERED="1")
         for name in ("PROVGRAPH_SERVICES_DIR", "PROVGRAPH_SERVICES_EXTRA_BIND"):
             self.env.pop(name, None)
         (root / "logs").mkdir()
@@ -140,7 +143,7 @@ class World:
         fleet = self.root / "fleet.toml"
         if not fleet.exists():
             fleet.write_text('[defaults]\nprofile = "fleet"\nloglevel = "info"\nreconcile = true\n'
-                             'reconcile_interval = 10\nreconcile_after = 20\n\n'
+                             'reconcile_interval = 15\nreconcile_after = 60\n\n'
                              f'[queues."{self.queue}"]\nconcurrency = 2\n')
         self.workers[host] = [
             self.link.popen(host, [sys.executable, str(REPO / "workers" / "worker.py"), "--fleet", str(fleet),
