@@ -1,9 +1,11 @@
 """The fleet test is left out of the default run: it needs root and minutes of a quiet machine.
 
 It runs when asked for: ``PROVGRAPH_FLEET=1 pytest tests/fleet`` or ``pytest -m fleet tests/fleet``.
-On a shared, overloaded 2-core machine one run takes longer than the 5 minutes a test of
-``make test`` may take (its steps alone take tens of seconds there), so it is deselected (and
-reported as deselected) rather than landed as a slow or flaky member of the default run.
+On the shared, overloaded 2-core development machine (load average 20-40) one run took far longer
+than the 5 minutes a test of ``make test`` may take: the server host's Neo4j alone needed 108 s to
+start, single engine steps 30 s, and submitting the 80 workflows from the fifth host more than
+10 minutes. It is therefore deselected (and reported as deselected) rather than landed as a slow
+or flaky member of the default run.
 """
 
 from __future__ import annotations
