@@ -24,7 +24,7 @@ on the server's side (status queries no more often than the poll interval allows
 
 Size: scaled down for a loaded 2-core machine (default 60 ``NestedAddMultiplyWorkChain`` + 20
 CalcJobs, cable out for 20 s). ``PROVGRAPH_FLEET_FULL=1`` runs the issue's size: 300 nested
-WorkChains + 100 CalcJobs, cable out for 90 s.
+WorkChains + 100 CalcJobs, cable out for 90 s; ``PROVGRAPH_FLEET_WORKLOAD=8,4`` any other size.
 
 Needs root (``ip netns``, veth, bridge); marked ``fleet`` and left out of the default run (see
 ``conftest.py``): on a quiet 2-core machine it takes a few minutes, on the shared, overloaded
@@ -53,6 +53,8 @@ REPO = HERE.parent.parent
 DRIVER = HERE / "fleet_driver.py"
 FULL = os.environ.get("PROVGRAPH_FLEET_FULL") == "1"
 WORKCHAINS, CALCJOBS, CUT_SECONDS = (300, 100, 90) if FULL else (60, 20, 20)
+if os.environ.get("PROVGRAPH_FLEET_WORKLOAD"):  # "WORKCHAINS,CALCJOBS", e.g. "8,4" for a smoke run
+    WORKCHAINS, CALCJOBS = (int(part) for part in os.environ["PROVGRAPH_FLEET_WORKLOAD"].split(","))
 POLL, SAFE_INTERVAL = 2.0, 1.0
 WORKER_HOSTS = ("w1", "w2", "w3")
 DEADLINE = float(os.environ.get("PROVGRAPH_FLEET_DEADLINE", 3600 if FULL else 1500))
