@@ -2,14 +2,16 @@
 
 The shared ``services`` database is written by every test at once, so its growth during
 ``bench/campaign.py`` says little about the campaign. This script measures on a Neo4j of its
-own: it starts one with the service kit in a temporary ``PROVGRAPH_SERVICES_DIR`` (port
-``$BENCH_STORE_PORT``, default 57687, loopback), exports the CalcJobs of the latest campaign
-computer (``campaign-*``, or the label given as the argument) from the ``services`` profile into an archive, imports the archive into
-the empty database, forces a checkpoint before and after, and prints the growth of the store
-files and of the transaction logs per calculation and per 10,000 calculations. It also prints the
-engine's commits per CalcJob (their final ``checkpoint_version``) from the campaign itself.
+own, started with the service kit in a temporary ``PROVGRAPH_SERVICES_DIR`` (port
+``$BENCH_STORE_PORT``, default 57687, loopback): it exports the CalcJobs of the latest campaign
+computer (``campaign-*``, or the label given as argument) from the ``services`` profile into an
+archive (``$BENCH_STORE_ARCHIVE`` keeps it for the next run), imports it into the empty database
+and prints the growth of the store files and of the transaction logs per calculation and per
+10,000 calculations. Neo4j Community has no ``db.checkpoint``, so the sizes are taken with the
+server stopped, after its shutdown checkpoint. It also prints the engine's commits per CalcJob
+(their final ``checkpoint_version``) in the campaign itself.
 
-    PROVGRAPH_SERVICES_DIR=.services python bench/store_per_calc.py
+    PROVGRAPH_SERVICES_DIR=.services python bench/store_per_calc.py [campaign-LABEL]
 """
 
 from __future__ import annotations
@@ -48,13 +50,6 @@ def sizes(services: Path) -> tuple[int, int]:
                  for part in ("databases/neo4j", "transactions/neo4j"))  # type: ignore[return-value]
 
 
-def checkpoint() -> None:
-    """Flush the page cache to the store files."""
-    import provgraph
-
-    provgraph.cypher("CALL db.checkpoint()", write=True)
-
-
 def main() -> None:
     """Measure and print."""
     load_profile("services")
@@ -69,10 +64,15 @@ def main() -> None:
     kit_env = dict(os.environ, PROVGRAPH_SERVICES_DIR=str(services), PROVGRAPH_NEO4J_PORT=str(PORT),
                    PROVGRAPH_HOME=str(work / "kit-home"))
     kit = [sys.executable, str(REPO / "services" / "manage.py")]
+    def server(action: str) -> None:
+        subprocess.run([*kit, action, "neo4j"], env=kit_env, check=True, capture_output=True, text=True)
+
     try:
-        archive = work / "campaign.zip"
-        invoke("-p", "services", "archive", "create", str(archive), "-N", ",".join(str(row[0]) for row in campaign))
-        subprocess.run([*kit, "up", "neo4j"], env=kit_env, check=True, capture_output=True, text=True)
+        archive = Path(os.environ.get("BENCH_STORE_ARCHIVE", work / "campaign.zip"))
+        if not archive.exists():
+            invoke("-p", "services", "archive", "create", str(archive), "-N",
+                   ",".join(str(row[0]) for row in campaign))
+        server("up")
         secret = json.loads((services / "secrets" / "neo4j.json").read_text())
         os.environ["PROVGRAPH_HOME"] = str(work / "home")
         Config(work / "home").store(Profile(
@@ -82,11 +82,11 @@ def main() -> None:
             broker={"backend": "sqlite", "config": {"path": str(work / "broker.sqlite")}},
             secrets={"storage": {"password": secret["password"]}}))
         invoke("-p", "store", "storage", "migrate")
-        load_profile("store")
-        checkpoint()
+        server("down")
         before = sizes(services)
+        server("up")
         invoke("-p", "store", "archive", "import", str(archive))
-        checkpoint()
+        server("down")
         after = sizes(services)
     finally:
         subprocess.run([*kit, "down", "neo4j"], env=kit_env, capture_output=True)
