@@ -43,6 +43,22 @@ CACHE = Path(
     )
 )
 HOST = "127.0.0.1"
+#: Opt-in: one more IPv4 address the services listen on besides loopback (default: none). The fleet
+#: test sets it to the link address of the network namespace it runs a server host in.
+EXTRA_BIND_ENV = "PROVGRAPH_SERVICES_EXTRA_BIND"
+
+
+def extra_bind() -> str | None:
+    """The address in ``$PROVGRAPH_SERVICES_EXTRA_BIND`` (checked to be one IPv4 address), or None when unset."""
+    import ipaddress
+
+    value = os.environ.get(EXTRA_BIND_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ServiceError(f"{EXTRA_BIND_ENV}={value!r} is not one IPv4 address") from None
 
 #: Default loopback ports; each can be overridden with PROVGRAPH_<NAME>_PORT.
 DEFAULT_PORTS = {

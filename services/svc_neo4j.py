@@ -40,6 +40,7 @@ from pathlib import Path
 
 from _common import (
     HOST,
+    extra_bind,
     ServiceError,
     Status,
     apt_install,
@@ -265,6 +266,7 @@ def _prepare_home(home: Path, bolt_port: int, password: str) -> Path:
     conf_dir.mkdir(parents=True, exist_ok=True)
     text = string.Template(CONF_TEMPLATE.read_text()).substitute(
         bolt_port=bolt_port,
+        listen_address="0.0.0.0" if extra_bind() else HOST,
         home=home,
         lib=lib_dir(),
         heap_initial=HEAP_INITIAL,

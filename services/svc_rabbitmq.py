@@ -25,6 +25,7 @@ from pathlib import Path
 
 from _common import (
     HOST,
+    extra_bind,
     Status,
     apt_install,
     debian_version,
@@ -135,7 +136,9 @@ def install() -> None:
             handle.write(secrets.token_hex(20))
     if not p["plugins"].exists():
         p["plugins"].write_text("[].\n")
-    config = string.Template(TEMPLATE.read_text()).substitute(amqp_port=port("rabbitmq"))
+    config = string.Template(TEMPLATE.read_text()).substitute(
+        amqp_port=port("rabbitmq"),
+        extra_listener=f"\nlisteners.tcp.2 = {extra_bind()}:{port('rabbitmq')}" if extra_bind() else "")
     if not p["config"].exists() or p["config"].read_text() != config:
         p["config"].write_text(config)
     _credentials()

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from _common import (
     HOST,
+    extra_bind,
     ServiceError,
     Status,
     apt_install,
@@ -154,7 +155,8 @@ def install() -> None:
     p["known_hosts"].write_text(f"[{HOST}]:{number},[localhost]:{number} {' '.join(host_key)}\n")
     _ensure_account(p["client_key"].with_suffix(".pub").read_text().strip())
     config = string.Template(TEMPLATE.read_text()).substitute(
-        port=number, host_key=p["host_key"], user=USER)
+        port=number, host_key=p["host_key"], user=USER,
+        extra_listen=f"\nListenAddress {extra_bind()}" if extra_bind() else "")
     if not p["config"].exists() or p["config"].read_text() != config:
         p["config"].write_text(config)
     _credentials()
