@@ -40,12 +40,12 @@ from pathlib import Path
 
 from _common import (
     HOST,
-    extra_bind,
     ServiceError,
     Status,
     apt_install,
     cache_dir,
     ensure_port_free,
+    extra_bind,
     generate_password,
     port,
     port_open,

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from _common import (
     HOST,
-    extra_bind,
     Status,
     apt_install,
     debian_version,
     ensure_port_free,
+    extra_bind,
     main,
     port,
     port_open,

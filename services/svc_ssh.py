@@ -28,12 +28,12 @@ from pathlib import Path
 
 from _common import (
     HOST,
-    extra_bind,
     ServiceError,
     Status,
     apt_install,
     debian_version,
     ensure_port_free,
+    extra_bind,
     main,
     port,
     port_open,
