@@ -48,7 +48,7 @@ def test_comment_errors():
     missing = invoke("node", "comment", "remove", "999999", "-f")
     assert missing.exit_code == 2 and error_line(missing) == "Error: no comment with id 999999"
     not_int = invoke("node", "comment", "update", "abc", "x")
-    assert not_int.exit_code == 2 and "is not a valid integer" in not_int.output
+    assert not_int.exit_code == 2 and "'abc' is not a pk" in not_int.output
     no_node = invoke("node", "comment", "add", "text")
     assert no_node.exit_code == 2 and "Missing option '-N'" in no_node.output
 
