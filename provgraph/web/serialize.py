@@ -74,6 +74,6 @@ def computer_dict(computer: Any) -> dict[str, Any]:
 
 
 def user_dict(user: Any) -> dict[str, Any]:
-    """A user as a dict."""
-    record = user._record
-    return jsonable({name: getattr(record, name) for name in record.__dataclass_fields__})
+    """A user as a dict (a node's user may have no record of its own: its email is then all that is known)."""
+    return {"email": str(user.email), "first_name": user.first_name, "last_name": user.last_name,
+            "institution": user.institution}

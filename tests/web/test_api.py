@@ -236,3 +236,15 @@ def test_search_by_pk_uuid_prefix_and_label(client, world):
         world.folder]
     by_label = client.get(f"{API}/search", params={"q": world.marker.upper(), "limit": 100}).json()
     assert sorted(item["pk"] for item in by_label["items"]) == sorted([*world.ints, world.folder, world.code])
+
+
+def test_a_node_whose_user_has_no_record_is_served(client, world):
+    """A node's user known only by its email (no user record) is shown with empty names, not a 500."""
+    import uuid
+
+    from provgraph.orm import User
+    from provgraph.web.serialize import user_dict
+
+    email = f"nobody-{uuid.uuid4().hex[:8]}@example.org"
+    assert user_dict(User(email)) == {"email": email, "first_name": "", "last_name": "", "institution": ""}
+    assert client.get(f"{API}/nodes/{world.result}").status_code == 200
