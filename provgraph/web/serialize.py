@@ -41,10 +41,15 @@ def summary_row(row: list[Any]) -> dict[str, Any]:
 def node_summary(node: Any) -> dict[str, Any]:
     """The summary dict of a loaded node (same keys as :func:`summary_row`)."""
     attributes = node.base.attributes
-    row = [node.pk, node.uuid, node.node_type, node.label, node.ctime, node.mtime, node.user,
+    row = [node.pk, node.uuid, node.node_type, node.label, node.ctime, node.mtime, _email(node.user),
            attributes.get("process_label", None), attributes.get("process_state", None),
            attributes.get("exit_status", None)]
     return summary_row(row)
+
+
+def _email(user: Any) -> str | None:
+    """The email of a node's user (a User object or already its email), as the summary rows carry it."""
+    return None if user is None else str(getattr(user, "email", user))
 
 
 def node_detail(node: Any) -> dict[str, Any]:

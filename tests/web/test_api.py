@@ -247,4 +247,5 @@ def test_a_node_whose_user_has_no_record_is_served(client, world):
 
     email = f"nobody-{uuid.uuid4().hex[:8]}@example.org"
     assert user_dict(User(email)) == {"email": email, "first_name": "", "last_name": "", "institution": ""}
-    assert client.get(f"{API}/nodes/{world.result}").status_code == 200
+    node = client.get(f"{API}/nodes/{world.result}")
+    assert node.status_code == 200 and isinstance(node.json()["user"], str) and "@" in node.json()["user"]
