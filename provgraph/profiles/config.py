@@ -32,6 +32,8 @@ from provgraph.exceptions import ConfigurationError, ProfileNotFound
 CONFIG_FILE = "config.json"
 SECRETS_DIR = "secrets"
 PROFILE_SECTIONS = ("storage", "repository", "broker")
+#: sections a profile's secrets file may hold: the profile's own, and the REST API's bearer token
+SECRETS_SECTIONS = (*PROFILE_SECTIONS, "restapi")
 #: names of the home's own entries (compared case-insensitively): no profile may be called so
 RESERVED_NAMES = frozenset({SECRETS_DIR, CONFIG_FILE, f"{CONFIG_FILE}.tmp", "tmp", "cache", "logs", "lost+found"})
 #: the largest config or secrets file read (a guard against a device or a huge file named by mistake)
@@ -157,9 +159,9 @@ class Config:
             return {}
         data = read_json_file(path, f"the secrets of profile {name!r}", private=True)
         if not isinstance(data, dict) or not all(
-                section in PROFILE_SECTIONS and isinstance(values, dict) for section, values in data.items()):
+                section in SECRETS_SECTIONS and isinstance(values, dict) for section, values in data.items()):
             raise ConfigurationError(f"{path} is not a provgraph secrets file: expected an object mapping "
-                                     f"{', '.join(PROFILE_SECTIONS)} to objects")
+                                     f"{', '.join(SECRETS_SECTIONS)} to objects")
         return data
 
 

@@ -109,4 +109,6 @@ def test_every_command_is_fuzzed():
 def test_fuzzed_cli_never_ends_in_a_traceback(fuzz_home, args):
     result = CliRunner().invoke(cli, args, input="")
     assert_no_traceback(result, args)
-    assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
+    # 3 is verdi's "daemon not running" answer of `daemon status`, a documented outcome
+    allowed = (0, 1, 2, 3) if args[:2] == ["daemon", "status"] else (0, 1, 2)
+    assert result.exit_code in allowed, (args, result.exit_code, result.output)
