@@ -31,6 +31,9 @@ def run(*args: str):
 @pytest.fixture
 def chain(neo4j_profile):
     """top workflow -> inner workflow -> calc(x, y) -> sum; the inner workflow returns sum."""
+    from provgraph.profiles import load_profile
+
+    load_profile("services")  # the commands below read `-p services`: store there whatever ran before
     x, y = Int(4).store(), Int(5).store()
     top = WorkChainNode(process_label="Top")
     top.base.attributes.set("process_state", "running")
