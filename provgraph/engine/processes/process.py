@@ -175,11 +175,15 @@ class Process:
         work.link(self.node, child, link_type, label)
 
     @classmethod
+    def recorded_inputs(cls, node: ProcessNode) -> dict[str, Any]:
+        """The nested inputs a stored node of this class was launched with (input links and non-db values)."""
+        inputs = unflatten({t.link_label: t.node for t in node.base.links.get_incoming(link_type=cls._input_link)})
+        return deep_merge(inputs, node.base.attributes.get("non_db_inputs", None) or {})
+
+    @classmethod
     def rebuild(cls, node: ProcessNode) -> Process:
         """The process of a stored node, ready to continue from its checkpoint."""
-        inputs = unflatten({t.link_label: t.node for t in node.base.links.get_incoming(link_type=cls._input_link)})
-        deep_merge(inputs, node.base.attributes.get("non_db_inputs", {}))
-        process = cls(node, inputs)
+        process = cls(node, cls.recorded_inputs(node))
         process.load_checkpoint(node.base.attributes.get("checkpoint", None))
         return process
 

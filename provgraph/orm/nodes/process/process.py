@@ -200,10 +200,9 @@ class ProcessNode(Node):
 
         :raises ValueError: when the process class cannot be loaded here
         """
-        inputs = unflatten_labels({t.link_label: t.node for t in self.base.links.get_incoming(
-            link_type=(LinkType.INPUT_CALC, LinkType.INPUT_WORK))})
-        builder = self.process_class.get_builder()
-        builder._update(_merge(inputs, self.base.attributes.get("non_db_inputs", None) or {}))
+        process_class = self.process_class
+        builder = process_class.get_builder()
+        builder._update(process_class.recorded_inputs(self))
         self._restart_metadata(builder)
         return builder
 
@@ -223,25 +222,6 @@ class ProcessNode(Node):
                     continue
 
 
-def unflatten_labels(flat: dict[str, Any]) -> dict[str, Any]:
-    """``{"ns__key": v}`` link labels as nested ``{"ns": {"key": v}}``."""
-    nested: dict[str, Any] = {}
-    for label, value in flat.items():
-        *parents, last = label.split("__")
-        target = nested
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[last] = value
-    return nested
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
 
 
 class FunctionCalculationMixin:
