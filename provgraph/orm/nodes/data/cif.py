@@ -9,7 +9,6 @@ PyCifRW, an optional dependency; provgraph needs none).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, BinaryIO
 
 from provgraph.exceptions import ValidationError
 from provgraph.orm.nodes.data.files import SinglefileData
+from provgraph.orm.nodes.data.md5_files import Md5Lookup, md5_of
 
 __all__ = ["CifData", "parse_cif"]
 
@@ -95,7 +95,7 @@ def _read_loop(tokens: list[str], position: int, block: dict[str, Any]) -> int:
     return position
 
 
-class CifData(SinglefileData):
+class CifData(SinglefileData, Md5Lookup):
     """A CIF file (see the module docstring).
 
     :param file: a path or binary file object; ``filename`` defaults as for SinglefileData
@@ -116,7 +116,7 @@ class CifData(SinglefileData):
         blocks = parse_cif(content.decode("utf-8", errors="replace")) if content.strip() else {}
         self._blocks = blocks
         self.base.attributes.set_many({
-            "md5": hashlib.md5(content).hexdigest(),  # noqa: S324 - a checksum as in AiiDA, not security
+            "md5": md5_of(content),
             "formulae": [block.get("_chemical_formula_sum") for block in blocks.values()],
             "spacegroup_numbers": [_spacegroup(block) for block in blocks.values()],
         })
@@ -158,27 +158,13 @@ class CifData(SinglefileData):
         return any(_as_list(block.get(tag)) for block in self.values.values() for tag in tags)
 
     @classmethod
-    def from_md5(cls, md5: str) -> list[CifData]:
-        """The stored CifData nodes whose file has checksum ``md5``."""
-        from provgraph.orm.querybuilder import QueryBuilder
-
-        return QueryBuilder().append(cls, filters={"attributes.md5": md5}, subclassing=False).all(flat=True)
-
-    @classmethod
     def get_or_create(cls, filename: str | Path, use_first: bool = False,
                       store_cif: bool = True) -> tuple[CifData, bool]:
         """The stored CifData with the same content as ``filename``, or a new one; and whether it is new.
 
         :raises ValidationError: when several nodes have this content and ``use_first`` is False
         """
-        md5 = hashlib.md5(Path(filename).read_bytes()).hexdigest()  # noqa: S324
-        found = cls.from_md5(md5)
-        if not found:
-            node = cls(filename)
-            return (node.store() if store_cif else node), True
-        if len(found) > 1 and not use_first:
-            raise ValidationError(f"{len(found)} CifData nodes have md5 {md5}: pass use_first=True to take one")
-        return found[0], False
+        return cls._get_or_create(filename, use_first, store_cif)
 
 
 def _as_list(value: Any) -> list[str]:

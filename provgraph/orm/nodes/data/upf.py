@@ -7,13 +7,13 @@ The file is kept as is (a :class:`SinglefileData`); attributes ``md5`` (its chec
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from provgraph.exceptions import ValidationError
 from provgraph.orm.nodes.data.files import SinglefileData
+from provgraph.orm.nodes.data.md5_files import Md5Lookup, md5_of
 
 __all__ = ["UpfData", "parse_upf"]
 
@@ -36,7 +36,7 @@ def parse_upf(text: str) -> dict[str, str]:
     return {"element": element[0].upper() + element[1:].lower(), "version": version}
 
 
-class UpfData(SinglefileData):
+class UpfData(SinglefileData, Md5Lookup):
     """A UPF pseudopotential (see the module docstring)."""
 
     _node_type = "data.core.upf"
@@ -52,7 +52,7 @@ class UpfData(SinglefileData):
         super().set_file(file, filename)
         content = self.base.repository.get_object_content(self.filename, "rb")
         parsed = parse_upf(content.decode("utf-8", errors="replace"))
-        self.base.attributes.set_many({"md5": hashlib.md5(content).hexdigest(),  # noqa: S324 - checksum
+        self.base.attributes.set_many({"md5": md5_of(content),
                                        "element": parsed["element"]})
 
     @property
@@ -66,24 +66,10 @@ class UpfData(SinglefileData):
         return self.base.attributes.get("md5")
 
     @classmethod
-    def from_md5(cls, md5: str) -> list[UpfData]:
-        """The stored UpfData nodes whose file has checksum ``md5``."""
-        from provgraph.orm.querybuilder import QueryBuilder
-
-        return QueryBuilder().append(cls, filters={"attributes.md5": md5}, subclassing=False).all(flat=True)
-
-    @classmethod
     def get_or_create(cls, filepath: str | Path, use_first: bool = False,
                       store_upf: bool = True) -> tuple[UpfData, bool]:
         """The stored UpfData with the same content as ``filepath``, or a new one; and whether it is new.
 
         :raises ValidationError: when several nodes have this content and ``use_first`` is False
         """
-        md5 = hashlib.md5(Path(filepath).read_bytes()).hexdigest()  # noqa: S324
-        found = cls.from_md5(md5)
-        if not found:
-            node = cls(filepath)
-            return (node.store() if store_upf else node), True
-        if len(found) > 1 and not use_first:
-            raise ValidationError(f"{len(found)} UpfData nodes have md5 {md5}: pass use_first=True to take one")
-        return found[0], False
+        return cls._get_or_create(filepath, use_first, store_upf)
